@@ -1,0 +1,70 @@
+"""Normalise row and column labels and match them to registry label variants (reference §8)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from opencc import OpenCC
+
+_T2S = OpenCC("t2s")
+_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+# numbering prefixes: 一、 三、 （三） (3) 1. 1、 1． 第一 ...; applied repeatedly
+_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．]|[①-⑩])")
+# parenthesised instructions: （区分处理的，只计这一情形…）, (指2019年事项数), （单位：万元）
+_PARENS = re.compile(r"[(（][^()（）]*[)）]")
+_PUNCT = re.compile(r"[“”\"'‘’「」『』《》:：,，;；/／、.．·\-—_|]")
+
+
+@lru_cache(maxsize=65536)
+def to_simplified(text: str) -> str:
+    """Traditional → simplified characters (matching only; raw text is kept elsewhere)."""
+    return _T2S.convert(text) if text else text
+
+
+@lru_cache(maxsize=65536)
+def normalize_label(text: str, keep_parens: bool = False) -> str:
+    """Comparable form of a label: NFKC, simplified, no spaces, prefixes, instructions or punctuation."""
+    if not text:
+        return ""
+    out = _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    out = to_simplified(out)
+    if not keep_parens:
+        stripped = _PARENS.sub("", out)
+        out = stripped or out
+    previous = None
+    while previous != out:
+        previous = out
+        out = _PREFIX.sub("", out)
+    return _PUNCT.sub("", out)
+
+
+def label_score(label: str, variant: str) -> float:
+    """Similarity of a normalised label and a normalised variant in [0, 1]."""
+    if not label or not variant:
+        return 0.0
+    if label == variant:
+        return 1.0
+    if len(variant) >= 2 and variant in label:
+        # a prefix such as 中华人民共和国政府信息公开条例 or a suffix of instructions
+        return 0.9 * (0.5 + 0.5 * len(variant) / len(label))
+    if len(label) >= 4 and label in variant:
+        return 0.85 * len(label) / len(variant)
+    ratio = SequenceMatcher(None, label, variant).ratio()
+    return ratio if ratio >= 0.75 else 0.0
+
+
+def best_match(label: str, candidates: dict[str, list[str]], threshold: float = 0.6) -> tuple[str | None, float]:
+    """The code whose variants best match ``label``; None when nothing or more than one fits equally."""
+    norm = normalize_label(label)
+    scored = sorted(
+        ((max(label_score(norm, v) for v in variants), code) for code, variants in candidates.items()),
+        reverse=True,
+    )
+    if not scored or scored[0][0] < threshold:
+        return None, 0.0
+    if len(scored) > 1 and scored[1][0] == scored[0][0] and scored[1][1] != scored[0][1]:
+        return None, 0.0
+    return scored[0][1], scored[0][0]

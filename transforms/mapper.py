@@ -1,0 +1,418 @@
+"""Map cell grids to the canonical long-form rows of the template registry (reference §3–§5).
+
+Rows are recognised by their labels (never by position alone): each grid row is split into its
+label cells and its value cells, the label is matched against the registry, and the values are
+read in the column order of the matched header or of the template. Every expected cell of a
+table that was found ends up as a fact: read, or ``missing`` with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from extractors.grid import Cell, Document, Table
+from transforms.labels import best_match, normalize_label
+from transforms.registry import (
+    APPLICANT_ORDER,
+    BLOCK_ORDER,
+    RESULT_ORDER,
+    Registry,
+    Template,
+    load_registry,
+)
+from transforms.values import amount_in_yuan, is_value_like, parse_value, unit_from_label
+
+_ARTICLE = re.compile(r"第二十条第[(（]?([一二三四五六七八九十]+)[)）]?项")
+_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+@dataclass(slots=True)
+class Fact:
+    """One canonical cell of one report."""
+
+    table_code: str  # proactive | applications | reviews_litigation
+    row_code: str  # item_code | outcome_code | block code
+    col_code: str  # metric_code | applicant_code | result_code
+    template_version: str
+    value: float | None
+    value_status: str  # reported | blank | placeholder | text | missing | inferred
+    raw_text: str | None
+    unit: str | None = None
+    amount_yuan: Decimal | None = None
+    article_code: str | None = None
+    outcome_group: str | None = None
+    locator: str | None = None
+    label_text: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class UnmappedRow:
+    table_code: str | None
+    label_text: str
+    values: str
+    locator: str
+    reason: str
+
+
+@dataclass
+class MappedReport:
+    facts: list[Fact] = field(default_factory=list)
+    unmapped: list[UnmappedRow] = field(default_factory=list)
+    templates: dict[str, str] = field(default_factory=dict)  # table_code -> template version
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def template_version(self) -> str | None:
+        """What table 2 follows (reference §8: hybrids are read per table)."""
+        return self.templates.get("proactive") or self.templates.get("applications")
+
+
+@dataclass(slots=True)
+class Row:
+    labels: list[Cell]
+    values: list[Cell]
+    locator: str
+
+    @property
+    def label_texts(self) -> list[str]:
+        return [c.text for c in self.labels]
+
+    @property
+    def norm_labels(self) -> list[str]:
+        return [normalize_label(c.text) for c in self.labels]
+
+
+def split_row(cells: list[Cell]) -> Row:
+    """Label cells are the non-empty text cells up to the last one; value cells follow."""
+    last_label = -1
+    for i, cell in enumerate(cells):
+        if cell.text.strip() and not is_value_like(cell.text):
+            last_label = i
+    labels = [c for c in cells[: last_label + 1] if c.text.strip()]
+    values = cells[last_label + 1 :]
+    locator = cells[0].locator if cells else ""
+    return Row(labels, values, locator)
+
+
+def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell], str | None]:
+    """Drop span padding (trailing empty cells) beyond the expected count; say what does not fit."""
+    values = list(values)
+    while len(values) > expected and not values[-1].text.strip():
+        values.pop()
+    if len(values) > expected:
+        return values[:expected], f"extra cells: {len(values)} values for {expected} columns"
+    if len(values) < expected:
+        return values, f"short row: {len(values)} values for {expected} columns"
+    return values, None
+
+
+def _fact_from_cell(cell: Cell | None, base: dict, unit_hint: str | None = None, money: bool = False) -> Fact:
+    if cell is None:
+        return Fact(**base, value=None, value_status="missing", raw_text=None)
+    parsed = parse_value(cell.text)
+    unit = parsed.unit or (unit_hint if parsed.status == "reported" else None)
+    amount = None
+    note = parsed.note
+    if money and parsed.status == "reported":
+        amount = amount_in_yuan(parsed.decimal, unit)
+        if amount is None and parsed.decimal == 0:
+            amount = Decimal(0)
+        elif amount is None:
+            note = "amount without a unit: kept, not converted"
+    return Fact(
+        **base,
+        value=parsed.value,
+        value_status=parsed.status,
+        raw_text=cell.text,
+        unit=unit,
+        amount_yuan=amount,
+        locator=cell.locator,
+        note=note,
+    )
+
+
+def _missing(base: dict, reason: str, raw: str | None = None, locator: str | None = None) -> Fact:
+    return Fact(**base, value=None, value_status="missing", raw_text=raw, locator=locator, note=reason)
+
+
+def _article_code(row: Row) -> str | None:
+    for text in row.label_texts:
+        match = _ARTICLE.search(re_space(text))
+        if match:
+            numeral = match.group(1)
+            number = _NUMERALS.get(numeral) if len(numeral) == 1 else 10 + _NUMERALS.get(numeral[-1], 0)
+            return f"art20_{number}"
+    return None
+
+
+def re_space(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+class _TableMapper:
+    """Row-by-row state machine over one extracted table."""
+
+    def __init__(self, registry: Registry, report: MappedReport):
+        self.reg = registry
+        self.report = report
+        self.current: str | None = None  # table_code the rows belong to
+        self.article: str | None = None
+        self.header_metrics: list[tuple[str, str]] | None = None  # (version, metric_code)
+        self.header_units: list[str | None] = []
+        self.seen: dict[tuple[str, str], str] = {}  # (table, row_code) -> locator
+        self.app_rows: dict[str, tuple[Row, list[Cell], str | None]] = {}
+        self.rl_row: tuple[Row, list[Cell], str | None] | None = None
+        self.pro_rows: list[tuple] = []  # (item_code, row, article, header metrics, header units)
+        self.pro_versions: dict[str, int] = {}
+
+    # --- classification -------------------------------------------------------------
+    def _is_pro_header(self, row: Row) -> bool:
+        return bool(row.norm_labels) and row.norm_labels[0] in self.reg.proactive_header
+
+    def _has_marker(self, row: Row, markers: tuple[str, ...]) -> bool:
+        return any(m and m in label for label in row.norm_labels for m in markers)
+
+    def feed(self, row: Row) -> None:
+        if not row.labels and not any(c.text.strip() for c in row.values):
+            return
+        article = _article_code(row)
+        if article:
+            self.current, self.article, self.header_metrics = "proactive", article, None
+            return
+        if self._is_pro_header(row):
+            self.current = "proactive"
+            self._read_pro_header(row)
+            return
+        numbers = [c for c in row.values if parse_value(c.text).status == "reported"]
+        if not row.labels and len(numbers) >= 10:
+            self._take_rl(row)
+            return
+        if row.labels and not row.values or not numbers and not any(c.text.strip() for c in row.values):
+            # a header row: it names the table that follows
+            if self._has_marker(row, self.reg.rl_header_markers) and self._has_marker(
+                row, tuple(v for vs in self.reg.rl_results.values() for v in vs) + ("行政诉讼",)
+            ):
+                self.current = "reviews_litigation"
+            elif self._has_marker(row, self.reg.app_header_markers):
+                self.current = "applications"
+            return
+        if self.current == "proactive" or (self.current is None and self._match_item(row)):
+            if self._take_pro(row):
+                return
+        if self.current in (None, "applications", "proactive") and self._take_app(row):
+            self.current = "applications"
+            return
+        if self.current == "reviews_litigation" and len(numbers) >= 10:
+            self._take_rl(row)
+            return
+        self._unmapped(row, "label not in the template")
+
+    def _unmapped(self, row: Row, reason: str) -> None:
+        self.report.unmapped.append(
+            UnmappedRow(self.current, " | ".join(row.label_texts), " | ".join(c.text for c in row.values),
+                        row.locator, reason)
+        )
+
+    # --- table 2 --------------------------------------------------------------------
+    def _read_pro_header(self, row: Row) -> None:
+        metrics: list[tuple[str, str]] = []
+        units: list[str | None] = []
+        for cell in row.labels[1:]:
+            found = None
+            for version, template in self.reg.templates.items():
+                code, score = best_match(cell.text, {k: list(v) for k, v in template.metrics.items()}, 0.75)
+                if code and (found is None or score > found[2]):
+                    found = (version, code, score)
+            if found:
+                metrics.append((found[0], found[1]))
+                units.append(unit_from_label(cell.text))
+                self.pro_versions[found[0]] = self.pro_versions.get(found[0], 0) + 1
+        self.header_metrics = metrics or None
+        self.header_units = units
+
+    def _match_item(self, row: Row) -> str | None:
+        candidates: dict[str, list[str]] = {}
+        for template in self.reg.templates.values():
+            for item in template.items:
+                candidates.setdefault(item.code, []).extend(item.labels)
+        for label in reversed(row.label_texts):
+            code, _ = best_match(label, candidates, 0.75)
+            if code:
+                return code
+        return None
+
+    def _take_pro(self, row: Row) -> bool:
+        code = self._match_item(row)
+        if not code:
+            return False
+        self.current = "proactive"
+        self.pro_rows.append((code, row, self.article, self.header_metrics, self.header_units))
+        return True
+
+    def finish_proactive(self) -> None:
+        if not self.pro_rows:
+            return
+        version = self._proactive_version()
+        template = self.reg.templates[version]
+        self.report.templates["proactive"] = version
+        found: set[str] = set()
+        for code, row, article, header, units in self.pro_rows:
+            item = template.item(code)
+            if item is None:
+                self._unmapped(row, f"item {code} is not part of the {version} template")
+                continue
+            if code in found:
+                self._unmapped(row, f"duplicate row for {code}")
+                continue
+            found.add(code)
+            metrics = list(item.metrics)
+            unit_hints: list[str | None] = [None] * len(metrics)
+            if header and all(v == version for v, _ in header):
+                header_codes = [m for _, m in header]
+                if set(metrics) <= set(header_codes):
+                    unit_hints = [units[header_codes.index(m)] if header_codes.index(m) < len(units) else None
+                                  for m in metrics]
+                    order = sorted(metrics, key=header_codes.index)
+                    metrics = order
+            values, problem = fit_values(row.values, len(metrics))
+            label = " ".join(row.label_texts)
+            for i, metric in enumerate(metrics):
+                base = dict(table_code="proactive", row_code=code, col_code=metric, template_version=version,
+                            article_code=item.article, label_text=label)
+                if i < len(values) and not (problem and problem.startswith("short")):
+                    fact = _fact_from_cell(values[i], base, unit_hints[i], metric in template.money_metrics)
+                    if problem:
+                        fact.note = problem
+                    self.report.facts.append(fact)
+                else:
+                    raw = " | ".join(c.text for c in values)
+                    self.report.facts.append(_missing(base, problem or "cell absent", raw, row.locator))
+            if article and article != item.article:
+                self.report.warnings.append(f"{code} found under {article}, template says {item.article}")
+        for item in template.items:
+            if item.code not in found:
+                for metric in item.metrics:
+                    base = dict(table_code="proactive", row_code=item.code, col_code=metric,
+                                template_version=version, article_code=item.article, label_text=None)
+                    self.report.facts.append(_missing(base, "row not found in table 2"))
+
+    def _proactive_version(self) -> str:
+        if self.pro_versions:
+            return max(self.pro_versions, key=lambda v: (self.pro_versions[v], v))
+        codes = {code for code, *_ in self.pro_rows}
+        if codes & {"other_services", "procurement"}:
+            return "2019"
+        # items with one value per row are the 2021 template
+        single = sum(1 for code, row, *_ in self.pro_rows
+                     if code in {"licensing", "penalties", "coercion"}
+                     and len([c for c in row.values if c.text.strip()]) == 1)
+        return "2021" if single else "2019"
+
+    # --- table 3 --------------------------------------------------------------------
+    def _match_outcome(self, row: Row) -> str | None:
+        candidates = {code: list(labels) for code, labels in self.reg.app_rows.items()}
+        texts = row.label_texts
+        attempts = [texts[-1]] if texts else []
+        if len(texts) >= 2:
+            attempts.append(texts[-2] + texts[-1])
+            attempts.append("".join(texts))
+        for label in attempts:
+            if normalize_label(label) in self.reg.app_group_labels and normalize_label(label) != "其他处理":
+                continue
+            code, _ = best_match(label, candidates, 0.7)
+            if code:
+                return code
+        return None
+
+    def _take_app(self, row: Row) -> bool:
+        code = self._match_outcome(row)
+        if not code:
+            return False
+        if code in self.app_rows:
+            self._unmapped(row, f"duplicate row for {code}")
+            return True
+        values, problem = fit_values(row.values, len(APPLICANT_ORDER))
+        self.app_rows[code] = (row, values, problem)
+        return True
+
+    def finish_applications(self) -> None:
+        if not self.app_rows:
+            return
+        version = "2021" if set(self.app_rows) & {"other_no_correction", "other_unpaid_fee", "other_misc"} else "2019"
+        self.report.templates["applications"] = version
+        template: Template = self.reg.templates[version]
+        for code in self.app_rows:
+            if code not in template.application_rows:
+                row = self.app_rows[code][0]
+                self._unmapped(row, f"row {code} is not part of the {version} template")
+        for code in template.application_rows:
+            group = self.reg.app_row_groups.get(code)
+            entry = self.app_rows.get(code)
+            for i, applicant in enumerate(APPLICANT_ORDER):
+                base = dict(table_code="applications", row_code=code, col_code=applicant,
+                            template_version=version, outcome_group=group,
+                            label_text=" ".join(entry[0].label_texts) if entry else None)
+                if entry is None:
+                    self.report.facts.append(_missing(base, "row not found in table 3"))
+                    continue
+                row, values, problem = entry
+                if problem and problem.startswith("short"):
+                    raw = " | ".join(c.text for c in values)
+                    self.report.facts.append(_missing(base, problem, raw, row.locator))
+                    continue
+                fact = _fact_from_cell(values[i], base)
+                if problem:
+                    fact.note = problem
+                self.report.facts.append(fact)
+
+    # --- table 4 --------------------------------------------------------------------
+    def _take_rl(self, row: Row) -> None:
+        expected = len(BLOCK_ORDER) * len(RESULT_ORDER)
+        values, problem = fit_values(row.values, expected)
+        if self.rl_row is not None:
+            self._unmapped(row, "second data row for table 4")
+            return
+        self.current = "reviews_litigation"
+        self.rl_row = (row, values, problem)
+
+    def finish_reviews(self) -> None:
+        if self.rl_row is None:
+            return
+        self.report.templates["reviews_litigation"] = "common"
+        row, values, problem = self.rl_row
+        for b, block in enumerate(BLOCK_ORDER):
+            for r, result in enumerate(RESULT_ORDER):
+                base = dict(table_code="reviews_litigation", row_code=block, col_code=result,
+                            template_version="common", label_text=" ".join(row.label_texts) or None)
+                if problem and problem.startswith("short"):
+                    raw = " | ".join(c.text for c in values)
+                    self.report.facts.append(_missing(base, problem, raw, row.locator))
+                    continue
+                fact = _fact_from_cell(values[b * len(RESULT_ORDER) + r], base)
+                if problem:
+                    fact.note = problem
+                self.report.facts.append(fact)
+
+
+def map_tables(tables: list[Table], registry: Registry | None = None) -> MappedReport:
+    """Canonical facts of all statistical tables of one document."""
+    registry = registry or load_registry()
+    report = MappedReport()
+    mapper = _TableMapper(registry, report)
+    for table in tables:
+        mapper.current = None
+        for cells in table.row_views():
+            mapper.feed(split_row(cells))
+    mapper.finish_proactive()
+    mapper.finish_applications()
+    mapper.finish_reviews()
+    return report
+
+
+def map_document(doc: Document, registry: Registry | None = None) -> MappedReport:
+    """Map a document's tables; narrative-only documents give no facts."""
+    return map_tables(doc.tables, registry)

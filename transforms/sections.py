@@ -1,0 +1,56 @@
+"""Split a report's narrative into its six sections (reference §2)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from extractors.grid import Section
+from transforms.labels import to_simplified
+
+# section code -> words one of which its heading contains
+SECTION_KEYWORDS: dict[int, tuple[str, ...]] = {
+    1: ("总体情况", "概述", "基本情况"),
+    2: ("主动公开",),
+    3: ("收到和处理", "依申请公开", "政府信息公开申请"),
+    4: ("行政复议", "行政诉讼"),
+    5: ("存在的主要问题", "存在主要问题", "主要问题", "改进情况"),
+    6: ("其他需要报告", "其他事项"),
+}
+_NUMERALS = "一二三四五六"
+_HEADING = re.compile(
+    r"^\s*(?:表[一二三四]\s*[:：]\s*)?(?P<num>[一二三四五六]|[1-6])\s*[、.．]\s*(?P<title>\S.{0,60})$"
+)
+
+
+def heading_section(line: str) -> int | None:
+    """The section number a line heads, or None (a table row such as 四、结转下年度继续办理 is none)."""
+    text = to_simplified(unicodedata.normalize("NFKC", line.strip()))
+    if not text or len(text) > 70 or text.startswith("\t"):
+        return None
+    match = _HEADING.match(text)
+    if not match:
+        return None
+    num = match.group("num")
+    number = int(num) if num.isdigit() else _NUMERALS.index(num) + 1
+    title = match.group("title")
+    return number if any(k in title for k in SECTION_KEYWORDS[number]) else None
+
+
+def split_sections(text: str) -> list[Section]:
+    """Sections in reading order; text before the first heading is the ``preamble``."""
+    sections: list[Section] = []
+    heading, code, buffer = "", "preamble", []
+    seen: set[int] = set()
+    for line in text.splitlines():
+        number = heading_section(line)
+        if number is not None and number not in seen:
+            if buffer and "".join(buffer).strip() or code != "preamble":
+                sections.append(Section(code, heading, "\n".join(buffer).strip()))
+            seen.add(number)
+            heading, code, buffer = line.strip(), f"s{number}", []
+        else:
+            buffer.append(line)
+    if buffer and "".join(buffer).strip() or code != "preamble":
+        sections.append(Section(code, heading, "\n".join(buffer).strip()))
+    return sections
