@@ -1,0 +1,27 @@
+-- One row per report: who published it, for which year, in which template and layout, and how it loaded.
+select
+    report_id,
+    publisher_name,
+    publisher_method,
+    publisher_confidence,
+    report_year,
+    year_method,
+    title,
+    template_version,
+    proactive_template,
+    applications_template,
+    source_uri,
+    source_format,
+    layout,
+    sha256,
+    byte_size,
+    fetched_at,
+    ingested_at,
+    extractor_version,
+    status,
+    status_reason,
+    n_tables,
+    n_facts,
+    n_missing,
+    warnings
+from stg_reports

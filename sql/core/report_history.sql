@@ -1,0 +1,3 @@
+-- One row per version of a report that newer bytes at the same source URI replaced.
+select report_id, sha256, fetched_at, superseded_at, source_uri, ingested_at, status
+from stg_report_history

@@ -1,0 +1,3 @@
+-- One row per section (一 … 六, or the preamble before them) of a report's narrative.
+select report_id, section_code, section_order, heading, text
+from stg_sections

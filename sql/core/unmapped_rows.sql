@@ -1,0 +1,3 @@
+-- One row per table row kept but not mapped (extra non-template rows, duplicates, rows of another template).
+select report_id, table_code, label_text, values_text, locator, reason
+from stg_unmapped

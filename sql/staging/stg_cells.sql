@@ -1,0 +1,3 @@
+-- One row per origin cell of every table the extractors found (mapped or not).
+select report_id, table_index, row_index, col_index, row_span, col_span, text, locator
+from raw.raw_cells

@@ -1,0 +1,28 @@
+-- One row per report (its current version) as the extractors left it, typed.
+select
+    report_id,
+    source_uri,
+    sha256,
+    byte_size,
+    try_cast(fetched_at as timestamptz) as fetched_at,
+    cast(ingested_at as timestamptz) as ingested_at,
+    extractor_version,
+    publisher_hint,
+    source_format,
+    layout,
+    publisher_name,
+    publisher_method,
+    publisher_confidence,
+    report_year,
+    year_method,
+    title,
+    template_version,
+    proactive_template,
+    applications_template,
+    n_tables,
+    n_facts,
+    n_missing,
+    warnings,
+    status,
+    status_reason
+from raw.raw_reports

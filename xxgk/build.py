@@ -1,0 +1,104 @@
+"""Build the published warehouse from staging with the SQL models, then swap it in atomically.
+
+A model is one ``sql/<layer>/<name>.sql`` file holding one SELECT; the file's leading ``--``
+comment says what one row is and becomes the table comment. Models are materialised as tables,
+except the analyst views (``v_*``), in dependency order found from the names they mention.
+The build writes a new file beside the warehouse and renames it over the old one: a reader
+holding the old file keeps its snapshot, a crash leaves the old warehouse untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+from xxgk.staging import staging_path
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+LAYERS = ("staging", "core", "checks", "marts")
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    layer: str
+    sql: str
+    description: str
+
+    @property
+    def is_view(self) -> bool:
+        return self.name.startswith("v_")
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal for our own paths and docs (DDL takes no parameters; never used for report text)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_path(path: Path) -> str:
+    return sql_string(str(path))
+
+
+def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """All models in dependency order."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            text = path.read_text(encoding="utf-8")
+            comment = []
+            for line in text.splitlines():
+                if not line.startswith("--"):
+                    break
+                comment.append(line.removeprefix("--").strip())
+            models[path.stem] = Model(path.stem, layer, text, " ".join(comment))
+    graph = {}
+    for name, model in models.items():
+        body = re.sub(r"--[^\n]*", "", model.sql)
+        words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", body))
+        graph[name] = {dep for dep in words & models.keys() if dep != name}
+    return [models[name] for name in TopologicalSorter(graph).static_order()]
+
+
+def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str, float]:
+    """Materialise every model; returns seconds per model."""
+    timings = {}
+    for model in models:
+        started = time.perf_counter()
+        kind = "VIEW" if model.is_view else "TABLE"
+        con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
+        con.execute(f"COMMENT ON {kind} {model.name} IS {sql_string(model.description)}")
+        timings[model.name] = time.perf_counter() - started
+    return timings
+
+
+def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, float]:
+    """Write a fresh warehouse next to ``db`` from its staging file and swap it in."""
+    db = Path(db)
+    stage = staging_path(db)
+    if not stage.exists():
+        raise FileNotFoundError(f"no staging database at {stage}: ingest something first")
+    tmp = db.with_name(f".{db.name}.build-{os.getpid()}")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
+        timings = run_models(con, load_models())
+        for statement in extra_sql or []:
+            con.execute(statement)
+        # the published file must not depend on the staging file: views over raw.* are not allowed
+        con.execute("DETACH raw")
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp, db)  # atomic on POSIX: readers see the old file or the new one, never half of one
+    return timings

@@ -1,0 +1,144 @@
+"""The ``xxgk`` command: ingest, build, export, check, summary, crawl."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_DB = "warehouse/xxgk.duckdb"
+DEFAULT_PARQUET = "warehouse/parquet"
+
+
+def _prefect_env() -> None:
+    """Quiet, local Prefect defaults (a temporary API server per process unless one is configured)."""
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def summarize(db: Path) -> str:
+    """Reports per template and layout, failed checks and errors, as printed by ``make run``."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        lines = ["reports loaded (template × layout × status):"]
+        for tpl, layout, status, n in con.execute(
+            "SELECT coalesce(template_version, '-'), coalesce(layout, '-'), status, count(*)"
+            " FROM dim_reports GROUP BY ALL ORDER BY ALL"
+        ).fetchall():
+            lines.append(f"  {tpl:8} {layout:10} {status:10} {n}")
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM fct_proactive_disclosure), (SELECT count(*) FROM fct_applications),"
+            " (SELECT count(*) FROM fct_admin_reviews), (SELECT count(*) FROM fct_litigation)"
+        ).fetchone()
+        lines.append("fact rows: proactive {} · applications {} · admin_reviews {} · litigation {}".format(*counts))
+        lines.append("checks (status: count):")
+        for status, n in con.execute(
+            "SELECT status, count(*) FROM dq_check_results GROUP BY ALL ORDER BY ALL"
+        ).fetchall():
+            lines.append(f"  {status:15} {n}")
+        errors = con.execute("SELECT error_code, count(*) FROM ingest_errors GROUP BY ALL ORDER BY ALL").fetchall()
+        lines.append("ingest errors: " + (", ".join(f"{c} {n}" for c, n in errors) if errors else "none"))
+        return "\n".join(lines)
+    finally:
+        con.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    _prefect_env()
+    from flows.ingest import ingest_flow
+
+    summary = ingest_flow(paths=[str(p) for p in args.paths], db=str(args.db), batch_size=args.batch_size,
+                          workers=args.workers, export_dir=str(args.export) if args.export else None)
+    print(json.dumps(summary, ensure_ascii=False))
+    print(summarize(Path(args.db)))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from xxgk.build import build_warehouse
+
+    timings = build_warehouse(Path(args.db))
+    print(f"built {args.db}: {len(timings)} models in {sum(timings.values()):.2f}s")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from xxgk.export import export_parquet
+
+    counts = export_parquet(Path(args.db), Path(args.out))
+    for table, n in counts.items():
+        print(f"{table:28} {n:>10} rows")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Print failing and not-assessable checks; exit 0 (checks inform, they do not block)."""
+    import duckdb
+
+    con = duckdb.connect(str(args.db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT d.publisher_name, d.report_year, c.check_code, c.scope, c.expected, c.actual, c.status,"
+            " c.severity FROM dq_check_results c LEFT JOIN dim_reports d USING (report_id)"
+            " WHERE c.status <> 'pass' ORDER BY c.status, d.publisher_name, c.check_code, c.scope"
+        ).fetchall()
+        totals = con.execute("SELECT status, count(*) FROM dq_check_results GROUP BY ALL ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    for publisher, year, code, scope, expected, actual, status, severity in rows:
+        print(f"{status:15} {severity:8} {code:18} {scope:34} expected={expected} actual={actual} "
+              f"{publisher or '?'} {year or ''}")
+    print("totals: " + ", ".join(f"{s} {n}" for s, n in totals))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    print(summarize(Path(args.db)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xxgk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="ingest report files or folders (a Prefect flow; idempotent)")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    ingest.add_argument("--batch-size", type=int, default=200)
+    ingest.add_argument("--workers", type=int, default=None, help="extraction processes (default: cores, max 2)")
+    ingest.add_argument("--export", type=Path, default=None, help="also export Parquet to this folder")
+    ingest.set_defaults(func=cmd_ingest)
+
+    build = sub.add_parser("build", help="rebuild the warehouse from staging (atomic swap)")
+    build.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    build.set_defaults(func=cmd_build)
+
+    export = sub.add_parser("export", help="export Parquet datasets partitioned by report_year")
+    export.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    export.add_argument("--out", type=Path, default=Path(DEFAULT_PARQUET))
+    export.set_defaults(func=cmd_export)
+
+    check = sub.add_parser("check", help="print failing and not-assessable checks (exit 0)")
+    check.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    check.set_defaults(func=cmd_check)
+
+    summary = sub.add_parser("summary", help="reports per template and layout, checks, errors")
+    summary.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    summary.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

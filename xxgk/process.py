@@ -1,0 +1,201 @@
+"""One source file → the staging records of one report (pure Python: no database, no Prefect).
+
+This is what the extraction workers run; a batch of results is loaded by one writer
+(xxgk/staging.py). Nothing here raises for bad input: an unreadable file becomes a report with
+status ``failed`` and an error record saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from extractors.detect import extract_bytes
+from extractors.grid import Document, ExtractionError
+from transforms.infer import infer_missing
+from transforms.mapper import MappedReport, map_document
+from transforms.metadata import extract_meta
+from transforms.sections import split_sections
+
+EXTRACTOR_VERSION = "0.1.0"
+TABLE_CODES = ("proactive", "applications", "reviews_litigation")
+
+
+@dataclass(slots=True)
+class SourceItem:
+    """A file to ingest: where it came from and where its bytes are."""
+
+    source_uri: str
+    path: str
+    publisher_hint: str | None = None
+    fetched_at: str | None = None
+    http_charset: str | None = None
+    known_sha256: str | None = None  # what staging holds for this URI: equal bytes are not re-extracted
+
+
+@dataclass
+class ReportRecords:
+    """Everything one report contributes to staging."""
+
+    report: dict
+    facts: list[dict] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)
+    sections: list[dict] = field(default_factory=list)
+    unmapped: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+
+def report_id_for(source_uri: str) -> str:
+    """A report's identity is its source URI."""
+    return hashlib.sha256(source_uri.encode("utf-8")).hexdigest()[:16]
+
+
+def source_uri_for(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _report_status(mapped: MappedReport, doc: Document, template_version: str | None) -> tuple[str, str | None]:
+    found = [t for t in TABLE_CODES if t in mapped.templates]
+    if template_version == "pre2019":
+        return "loaded", "pre-2019 report: narrative only, no national tables"
+    if not found:
+        return "no_tables", "no statistical table found (narrative-only report or tables as images)"
+    missing_tables = [t for t in TABLE_CODES if t not in found]
+    missing_cells = sum(1 for f in mapped.facts if f.value_status == "missing")
+    inferred_cells = sum(1 for f in mapped.facts if f.value_status == "inferred")
+    reasons = []
+    if missing_tables:
+        reasons.append("tables not found: " + ", ".join(missing_tables))
+    if missing_cells:
+        reasons.append(f"{missing_cells} cells missing")
+    if inferred_cells:
+        notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note})
+        reasons.append(f"{inferred_cells} cells inferred ({'; '.join(notes)})")
+    return ("partial", "; ".join(reasons)) if reasons else ("loaded", None)
+
+
+def _is_pre2019(doc: Document, mapped: MappedReport, year: int | None) -> bool:
+    if mapped.templates:
+        return False
+    text = doc.text
+    return (year is not None and year <= 2018) or ("指标名称" in text and "计量单位" in text)
+
+
+def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
+    """Extract, map and describe one report; failures become records, never exceptions."""
+    sha = hashlib.sha256(data).hexdigest()
+    rid = report_id_for(item.source_uri)
+    base = {
+        "report_id": rid,
+        "source_uri": item.source_uri,
+        "sha256": sha,
+        "byte_size": len(data),
+        "fetched_at": item.fetched_at,
+        "ingested_at": _now(),
+        "extractor_version": EXTRACTOR_VERSION,
+        "publisher_hint": item.publisher_hint,
+    }
+    try:
+        source_format, doc = extract_bytes(data, item.path, item.http_charset)
+        stage = "map"
+        mapped = map_document(doc)
+        infer_missing(mapped)
+    except ExtractionError as exc:
+        return _failed(base, "extract", exc.code, exc.message)
+    except Exception as exc:  # a bug or an input nobody foresaw: record it, keep the batch going
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return _failed(base, locals().get("stage", "extract"), "internal_error", detail)
+
+    meta = extract_meta(doc.text, doc.title or doc.meta.get("ArticleTitle"), None)
+    publisher = meta.publisher_name
+    method, confidence = meta.publisher_method, meta.publisher_confidence
+    if publisher is None and item.publisher_hint:
+        publisher, method, confidence = item.publisher_hint, "source_registry", 0.9
+    template_version = mapped.template_version
+    if _is_pre2019(doc, mapped, meta.report_year):
+        template_version = "pre2019"
+    status, reason = _report_status(mapped, doc, template_version)
+    report = base | {
+        "source_format": source_format,
+        "layout": doc.layout,
+        "publisher_name": publisher,
+        "publisher_method": method,
+        "publisher_confidence": confidence,
+        "report_year": meta.report_year,
+        "year_method": meta.year_method,
+        "title": meta.title or doc.title,
+        "template_version": template_version,
+        "proactive_template": mapped.templates.get("proactive"),
+        "applications_template": mapped.templates.get("applications"),
+        "n_tables": len(doc.tables),
+        "n_facts": len(mapped.facts),
+        "n_missing": sum(1 for f in mapped.facts if f.value_status == "missing"),
+        "warnings": json.dumps(doc.warnings + mapped.warnings, ensure_ascii=False),
+        "status": status,
+        "status_reason": reason,
+    }
+    records = ReportRecords(report=report)
+    for fact in mapped.facts:
+        row = asdict(fact)
+        row["amount_yuan"] = str(fact.amount_yuan) if fact.amount_yuan is not None else None
+        records.facts.append({"report_id": rid, **row})
+    for t_index, table in enumerate(doc.tables):
+        for cell in table.cells:
+            records.cells.append({
+                "report_id": rid, "table_index": t_index, "row_index": cell.row, "col_index": cell.col,
+                "row_span": cell.row_span, "col_span": cell.col_span, "text": cell.text,
+                "locator": cell.locator,
+            })
+    for order, section in enumerate(split_sections(doc.text)):
+        records.sections.append({"report_id": rid, "section_order": order, "section_code": section.section_code,
+                                 "heading": section.heading, "text": section.text})
+    for row in mapped.unmapped:
+        records.unmapped.append({"report_id": rid, **asdict(row)})
+    return records
+
+
+def _failed(base: dict, stage: str, code: str, message: str) -> ReportRecords:
+    report = base | _EMPTY | {"status": "failed", "status_reason": f"{code}: {message}"}
+    error = {"report_id": base["report_id"], "source_uri": base["source_uri"], "sha256": base["sha256"],
+             "stage": stage, "error_code": code, "message": message, "occurred_at": _now()}
+    return ReportRecords(report=report, errors=[error])
+
+
+def process_item(item: SourceItem, max_bytes: int = 256 * 1024 * 1024) -> ReportRecords | None:
+    """Read one file and process it (None when its bytes equal the loaded version); never raises."""
+    path = Path(item.path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ExtractionError("too_large", f"{size} bytes exceeds the {max_bytes}-byte cap")
+        data = path.read_bytes()
+        if item.known_sha256 and hashlib.sha256(data).hexdigest() == item.known_sha256:
+            return None
+    except (OSError, ExtractionError) as exc:
+        base = {"report_id": report_id_for(item.source_uri), "source_uri": item.source_uri, "sha256": None,
+                "byte_size": None, "fetched_at": item.fetched_at, "ingested_at": _now(),
+                "extractor_version": EXTRACTOR_VERSION, "publisher_hint": item.publisher_hint}
+        code = exc.code if isinstance(exc, ExtractionError) else "unreadable_file"
+        return _failed(base, "read", code, str(getattr(exc, "message", exc)))
+    return process_bytes(data, item)
+
+
+def process_batch(items: list[SourceItem]) -> tuple[list[ReportRecords], int]:
+    """The unit of work of one extraction task: (records of changed files, number unchanged)."""
+    results = [process_item(item) for item in items]
+    changed = [r for r in results if r is not None]
+    return changed, len(results) - len(changed)
+
+
+_EMPTY = dict(source_format=None, layout=None, publisher_name=None, publisher_method="none",
+              publisher_confidence=0.0, report_year=None, year_method="none", title=None,
+              template_version=None, proactive_template=None, applications_template=None,
+              n_tables=0, n_facts=0, n_missing=0, warnings="[]")
