@@ -79,7 +79,9 @@ def _tab_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
             close_row()
             previous_blank = True
             narrative.append("")
-        elif table is not None and row_cells and not previous_blank and _continues_cell(row_cells[-1][1], line):
+        elif (
+            table is not None and row_cells and not previous_blank and _continues_cell(row_cells[-1][1], line)
+        ):
             row_cells[-1][1].append(line)
         else:
             close_table()

@@ -83,7 +83,8 @@ def test_identities_pass_except_what_the_short_row_makes_not_assessable(sample_w
     )
     per_report = query(sample_warehouse, "select check_code, count(*) from dq_check_results"
                                          " group by all order by all")
-    assert per_report == [("app_applicant_sum", 115), ("app_balance", 35), ("app_results_sum", 35), ("rl_sum", 15)]
+    assert per_report == [("app_applicant_sum", 115), ("app_balance", 35), ("app_results_sum", 35),
+                          ("narrative", 8), ("rl_sum", 15)]
 
 
 def test_parquet_reads_back_with_the_same_counts(sample_warehouse):

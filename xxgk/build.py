@@ -77,6 +77,23 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str,
     return timings
 
 
+def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
+    """dim_divisions: administrative divisions (GB/T 2260) from the maintained datasets, with provenance."""
+    import polars as pl
+
+    from xxgk.divisions import DIVISIONS_SOURCE, iter_divisions
+
+    columns = ["division_code", "division_name", "level", "parent_code", "valid_from", "valid_to", "code12",
+               "last_seen"]
+    frame = pl.DataFrame([tuple(str(v) if v is not None else None for v in d) for d in iter_divisions()],
+                         schema=columns, orient="row")
+    con.register("divisions_frame", frame.to_arrow())
+    con.execute("CREATE TABLE dim_divisions AS SELECT *, ? AS source FROM divisions_frame", [DIVISIONS_SOURCE])
+    con.unregister("divisions_frame")
+    con.execute("COMMENT ON TABLE dim_divisions IS 'One row per administrative division (GB/T 2260 code), current or "
+                "historical, with the revision range it was listed in and the dataset it comes from.'")
+
+
 def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, float]:
     """Write a fresh warehouse next to ``db`` from its staging file and swap it in."""
     db = Path(db)
@@ -89,6 +106,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
     con = duckdb.connect(str(tmp))
     try:
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
+        load_divisions(con)
         timings = run_models(con, load_models())
         for statement in extra_sql or []:
             con.execute(statement)

@@ -19,6 +19,7 @@ from extractors.grid import Document, ExtractionError
 from transforms.infer import infer_missing
 from transforms.mapper import MappedReport, map_document
 from transforms.metadata import extract_meta
+from transforms.narrative import find_claims
 from transforms.sections import split_sections
 
 EXTRACTOR_VERSION = "0.1.0"
@@ -46,6 +47,7 @@ class ReportRecords:
     cells: list[dict] = field(default_factory=list)
     sections: list[dict] = field(default_factory=list)
     unmapped: list[dict] = field(default_factory=list)
+    claims: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
 
 
@@ -119,6 +121,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     method, confidence = meta.publisher_method, meta.publisher_confidence
     if publisher is None and item.publisher_hint:
         publisher, method, confidence = item.publisher_hint, "source_registry", 0.9
+    match = resolve_publisher_fields(publisher, doc.text, meta.report_year)
     template_version = mapped.template_version
     if _is_pre2019(doc, mapped, meta.report_year):
         template_version = "pre2019"
@@ -141,8 +144,12 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         "warnings": json.dumps(doc.warnings + mapped.warnings, ensure_ascii=False),
         "status": status,
         "status_reason": reason,
+        **match,
     }
     records = ReportRecords(report=report)
+    for claim in find_claims(doc.text):
+        records.claims.append({"report_id": rid, "claim_code": claim.claim_code, "value": claim.value,
+                               "snippet": claim.snippet})
     for fact in mapped.facts:
         row = asdict(fact)
         row["amount_yuan"] = str(fact.amount_yuan) if fact.amount_yuan is not None else None
@@ -160,6 +167,33 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     for row in mapped.unmapped:
         records.unmapped.append({"report_id": rid, **asdict(row)})
     return records
+
+
+def publisher_key(match) -> str | None:
+    """Who a report belongs to across years: a government by its division, others by division and name."""
+    if match.status == "resolved" and match.division_code:
+        if match.kind in ("people_government", "government_office"):
+            return f"{match.division_code}:{match.kind}"
+        return f"{match.division_code}:{match.kind}:{match.normalized_name}"
+    return f"name:{match.normalized_name}" if match.normalized_name else None
+
+
+def resolve_publisher_fields(name: str | None, text: str, year: int | None) -> dict:
+    """Publisher resolution columns of dim_reports (divisions from a maintained dataset)."""
+    from xxgk.publishers import resolve_publisher
+
+    match = resolve_publisher(name, context_text=text[:6000], report_year=year)
+    return {
+        "publisher_key": publisher_key(match),
+        "publisher_normalized": match.normalized_name,
+        "publisher_kind": match.kind,
+        "province_name": match.province_name, "province_code": match.province_code,
+        "city_name": match.city_name, "city_code": match.city_code,
+        "county_name": match.county_name, "county_code": match.county_code,
+        "division_code": match.division_code,
+        "publisher_status": match.status, "publisher_reason": match.reason,
+        "publisher_resolution_confidence": match.confidence,
+    }
 
 
 def _failed(base: dict, stage: str, code: str, message: str) -> ReportRecords:

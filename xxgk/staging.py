@@ -25,6 +25,10 @@ SCHEMA = {
         "template_version": pl.Utf8, "proactive_template": pl.Utf8, "applications_template": pl.Utf8,
         "n_tables": pl.Int32, "n_facts": pl.Int32, "n_missing": pl.Int32, "warnings": pl.Utf8,
         "status": pl.Utf8, "status_reason": pl.Utf8,
+        "publisher_key": pl.Utf8, "publisher_normalized": pl.Utf8, "publisher_kind": pl.Utf8,
+        "province_name": pl.Utf8, "province_code": pl.Utf8, "city_name": pl.Utf8, "city_code": pl.Utf8,
+        "county_name": pl.Utf8, "county_code": pl.Utf8, "division_code": pl.Utf8, "publisher_status": pl.Utf8,
+        "publisher_reason": pl.Utf8, "publisher_resolution_confidence": pl.Float64,
     },
     "raw_facts": {
         "report_id": pl.Utf8, "table_code": pl.Utf8, "row_code": pl.Utf8, "col_code": pl.Utf8,
@@ -44,13 +48,16 @@ SCHEMA = {
         "report_id": pl.Utf8, "table_code": pl.Utf8, "label_text": pl.Utf8, "values": pl.Utf8,
         "locator": pl.Utf8, "reason": pl.Utf8,
     },
+    "raw_claims": {
+        "report_id": pl.Utf8, "claim_code": pl.Utf8, "value": pl.Float64, "snippet": pl.Utf8,
+    },
     "raw_errors": {
         "report_id": pl.Utf8, "source_uri": pl.Utf8, "sha256": pl.Utf8, "stage": pl.Utf8,
         "error_code": pl.Utf8, "message": pl.Utf8, "occurred_at": pl.Utf8,
     },
 }
 _DUCK_TYPES = {pl.Utf8: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Float64: "DOUBLE"}
-_PER_REPORT = ["raw_facts", "raw_cells", "raw_sections", "raw_unmapped", "raw_errors"]
+_PER_REPORT = ["raw_facts", "raw_cells", "raw_sections", "raw_unmapped", "raw_claims", "raw_errors"]
 
 
 def staging_path(db: Path) -> Path:
@@ -64,6 +71,11 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     for table, columns in SCHEMA.items():
         cols = ", ".join(f'"{name}" {_DUCK_TYPES[dtype]}' for name, dtype in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+        present = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+        for name, dtype in columns.items():  # a staging file from an older version gains new columns
+            if name not in present:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {_DUCK_TYPES[dtype]}')
     con.execute(
         "CREATE TABLE IF NOT EXISTS raw_report_history (report_id VARCHAR, source_uri VARCHAR, sha256 VARCHAR,"
         " fetched_at VARCHAR, ingested_at VARCHAR, superseded_at VARCHAR, status VARCHAR)"

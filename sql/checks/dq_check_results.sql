@@ -7,3 +7,11 @@ union all
 select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_app_applicant_sum
 union all
 select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_rl_sum
+union all
+select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_x_carry
+union all
+select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_x_stock
+union all
+select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_x_items
+union all
+select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_narrative

@@ -2,6 +2,7 @@
 select
     report_id,
     publisher_name,
+    publisher_key,
     publisher_method,
     publisher_confidence,
     report_year,

@@ -24,5 +24,18 @@ select
     n_missing,
     warnings,
     status,
-    status_reason
+    status_reason,
+    publisher_key,
+    publisher_normalized,
+    publisher_kind,
+    province_name,
+    province_code,
+    city_name,
+    city_code,
+    county_name,
+    county_code,
+    division_code,
+    publisher_status,
+    publisher_reason,
+    publisher_resolution_confidence
 from raw.raw_reports
