@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_LOGGING_LEVEL := WARNING
 
-.PHONY: install system-deps run test test-fast lint bench accuracy clean
+.PHONY: install system-deps run test test-fast lint bench accuracy serve clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,11 @@ lint: install
 
 clean:
 	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet .prefect
+
+bench: install
+	$(BIN)/python -m xxgk.bench --n $(N)
+
+serve: install
+	@echo "starting a local Prefect server and serving the nightly deployment (cron 02:30 Asia/Shanghai)"
+	$(BIN)/prefect server start --background >/dev/null 2>&1 || true
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python -m flows.nightly

@@ -99,9 +99,10 @@ def ingest_flow(
                  f"({loaded + unchanged}/{len(todo)} files, {time.perf_counter() - started:.1f}s)")
     finally:
         con.close()
+    extract_load = time.perf_counter() - started
     timings = build_task(db)
     summary = {"files": len(todo), "loaded": loaded, "unchanged": unchanged,
-               "build_seconds": round(sum(timings.values()), 3)}
+               "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3)}
     if export_dir:
         summary["exported"] = export_task(db, export_dir)
     summary["seconds"] = round(time.perf_counter() - started, 3)

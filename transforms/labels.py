@@ -18,10 +18,20 @@ _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _PUNCT = re.compile(r"[“”\"'‘’「」『』《》:：,，;；/／、.．·\-—_|]")
 
 
+# characters that only traditional Chinese uses, frequent in any report written in it
+_TRADITIONAL_MARKERS = frozenset("於與為會開關資訊報們時這個國學從發經務區縣處條項請說權號總應機門專統際點類網頁辦計華單屬護責並")
+
+
 @lru_cache(maxsize=65536)
 def to_simplified(text: str) -> str:
-    """Traditional → simplified characters (matching only; raw text is kept elsewhere)."""
-    return _T2S.convert(text) if text else text
+    """Traditional → simplified characters (matching only; raw text is kept elsewhere).
+
+    The converter is slow on long narratives, so text without any traditional-only character
+    (nearly every report) is returned as it is.
+    """
+    if not text or _TRADITIONAL_MARKERS.isdisjoint(text):
+        return text
+    return _T2S.convert(text)
 
 
 @lru_cache(maxsize=65536)
@@ -58,9 +68,18 @@ def label_score(label: str, variant: str) -> float:
 
 def best_match(label: str, candidates: dict[str, list[str]], threshold: float = 0.6) -> tuple[str | None, float]:
     """The code whose variants best match ``label``; None when nothing or more than one fits equally."""
-    norm = normalize_label(label)
+    frozen = tuple((code, tuple(variants)) for code, variants in candidates.items())
+    return _best_match(normalize_label(label), frozen, threshold)
+
+
+@lru_cache(maxsize=131072)
+def _best_match(norm: str, candidates: tuple[tuple[str, tuple[str, ...]], ...], threshold: float):
+    """Labels repeat across thousands of reports: the fuzzy scoring runs once per distinct label."""
+    exact = [code for code, variants in candidates if norm in variants]
+    if len(set(exact)) == 1:
+        return exact[0], 1.0
     scored = sorted(
-        ((max(label_score(norm, v) for v in variants), code) for code, variants in candidates.items()),
+        ((max(label_score(norm, v) for v in variants), code) for code, variants in candidates),
         reverse=True,
     )
     if not scored or scored[0][0] < threshold:

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 PLACEHOLDERS = {"-", "—", "–", "―", "－", "/", "／", "\\", "无", "空", "—-", "--", "——", "-/-", "×", "x", "X"}
 
@@ -42,6 +43,7 @@ def normalize_text(raw: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", raw or ""))
 
 
+@lru_cache(maxsize=262144)
 def parse_value(raw: str | None) -> ParsedValue:
     """Read a statistical cell: `+37`, `-164`, `1（增）`, `36462万元`, `588项`, `-`, `　0`, ``."""
     text = normalize_text(raw or "")

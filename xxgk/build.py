@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from xxgk.dictionary import apply_comments
 from xxgk.staging import staging_path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -110,6 +111,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
         timings = run_models(con, load_models())
         for statement in extra_sql or []:
             con.execute(statement)
+        apply_comments(con)  # the data dictionary (xxgk/dictionary.yaml) documents every table and column
         # the published file must not depend on the staging file: views over raw.* are not allowed
         con.execute("DETACH raw")
         con.execute("CHECKPOINT")

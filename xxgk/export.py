@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from xxgk.build import sql_path
+from xxgk.dictionary import write_datapackage
 
 EXPORT_TABLES = (
     "dim_reports",
@@ -62,6 +63,7 @@ def export_parquet(db: Path, out: Path, tables: tuple[str, ...] = EXPORT_TABLES)
                 )
     finally:
         con.close()
+    write_datapackage(tmp)  # Frictionless descriptor, swapped in with the files it describes
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
     if out.exists():
         out.rename(old)

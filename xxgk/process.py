@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.detect import extract_bytes
 from extractors.grid import Document, ExtractionError
 from transforms.infer import infer_missing
-from transforms.mapper import MappedReport, map_document
+from transforms.mapper import Fact, MappedReport, map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.sections import split_sections
 
 EXTRACTOR_VERSION = "0.1.0"
+FACT_FIELDS = tuple(f.name for f in fields(Fact))
 TABLE_CODES = ("proactive", "applications", "reviews_litigation")
 
 
@@ -36,6 +37,7 @@ class SourceItem:
     fetched_at: str | None = None
     http_charset: str | None = None
     known_sha256: str | None = None  # what staging holds for this URI: equal bytes are not re-extracted
+    name: str | None = None  # a file name or suffix for format sniffing when the path has none (raw store)
 
 
 @dataclass
@@ -106,7 +108,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         "publisher_hint": item.publisher_hint,
     }
     try:
-        source_format, doc = extract_bytes(data, item.path, item.http_charset)
+        source_format, doc = extract_bytes(data, item.name or item.path, item.http_charset)
         stage = "map"
         mapped = map_document(doc)
         infer_missing(mapped)
@@ -151,7 +153,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         records.claims.append({"report_id": rid, "claim_code": claim.claim_code, "value": claim.value,
                                "snippet": claim.snippet})
     for fact in mapped.facts:
-        row = asdict(fact)
+        row = {name: getattr(fact, name) for name in FACT_FIELDS}
         row["amount_yuan"] = str(fact.amount_yuan) if fact.amount_yuan is not None else None
         records.facts.append({"report_id": rid, **row})
     for t_index, table in enumerate(doc.tables):

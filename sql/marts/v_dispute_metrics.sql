@@ -1,0 +1,33 @@
+-- One row per report with table 4: review and litigation totals and the rates of reference §9.
+-- review_correction_rate = admin_review.corrected / admin_review.total;
+-- review_correction_rate_decided = corrected / (total − pending);
+-- litigation_correction_rate = corrected / total over both litigation blocks;
+-- dispute_rate = (admin_review.total + litigation totals) / new_received (total column).
+with rl as (
+    select
+        report_id,
+        sum(value) filter (where row_code = 'admin_review' and col_code = 'total') as review_total,
+        sum(value) filter (where row_code = 'admin_review' and col_code = 'corrected') as review_corrected,
+        sum(value) filter (where row_code = 'admin_review' and col_code = 'pending') as review_pending,
+        sum(value) filter (where row_code <> 'admin_review' and col_code = 'total') as litigation_total,
+        sum(value) filter (where row_code <> 'admin_review' and col_code = 'corrected') as litigation_corrected
+    from stg_facts
+    where table_code = 'reviews_litigation' and value_status in ('reported', 'inferred')
+    group by report_id
+)
+select
+    d.report_id,
+    d.publisher_key,
+    d.publisher_name,
+    d.report_year,
+    rl.review_total,
+    rl.review_corrected,
+    rl.litigation_total,
+    rl.litigation_corrected,
+    rl.review_corrected / nullif(rl.review_total, 0) as review_correction_rate,
+    rl.review_corrected / nullif(rl.review_total - rl.review_pending, 0) as review_correction_rate_decided,
+    rl.litigation_corrected / nullif(rl.litigation_total, 0) as litigation_correction_rate,
+    (rl.review_total + rl.litigation_total) / nullif(m.new_received, 0) as dispute_rate
+from rl
+join dim_reports d using (report_id)
+left join v_application_metrics m using (report_id)

@@ -1,0 +1,291 @@
+"""The data dictionary: xxgk/dictionary.yaml → DuckDB comments, docs/dictionary.md and datapackage.json.
+
+One metadata source describes every published table and column and the controlled code lists.
+Nothing here fails on a table or column the yaml does not describe: ``coverage_gaps`` reports it
+(the tests fail on it), the build goes on. Comment text comes from our yaml only, never from reports.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import yaml
+
+DICTIONARY_PATH = Path(__file__).resolve().with_name("dictionary.yaml")
+DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "dictionary.md"
+DATAPACKAGE_NAME = "datapackage.json"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    label: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeList:
+    name: str
+    title: str
+    columns: tuple[str, ...]  # table.column patterns (fnmatch) where the list applies
+    codes: tuple[Code, ...]
+
+    def applies_to(self, table: str, column: str) -> bool:
+        """Whether ``table.column`` takes its values from this list."""
+        return any(fnmatch.fnmatchcase(f"{table}.{column}", pattern) for pattern in self.columns)
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    name: str
+    description: str
+    columns: dict[str, str]  # column → description ("" when the yaml names it without text)
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    name: str
+    title: str
+    description: str
+    licenses: list[dict]
+    common_columns: dict[str, str]
+    tables: dict[str, TableDoc]
+    codes: dict[str, CodeList] = field(default_factory=dict)
+
+    def column(self, table: str, column: str) -> str:
+        """A column's description: the table's own, else the shared one, else ""."""
+        doc = self.tables.get(table)
+        if doc and doc.columns.get(column):
+            return doc.columns[column]
+        return self.common_columns.get(column, "")
+
+    def code_list_for(self, table: str, column: str) -> CodeList | None:
+        return next((c for c in self.codes.values() if c.applies_to(table, column)), None)
+
+
+def _column_text(value: object, column: str, common: dict[str, str]) -> str:
+    """``~`` → the shared description of the column; a shared key → that text; else the text itself."""
+    if value is None:
+        return common.get(column, "")
+    text = str(value).strip()
+    return common.get(text, text)
+
+
+def _code(code: object, value: object) -> Code:
+    if isinstance(value, dict):
+        return Code(str(code), str(value.get("label", "")), value.get("group"))
+    return Code(str(code), str(value))
+
+
+def load_dictionary(path: Path = DICTIONARY_PATH) -> Dictionary:
+    """Read and resolve the dictionary yaml."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    common = {str(k): str(v).strip() for k, v in (raw.get("common_columns") or {}).items()}
+    tables = {}
+    for name, spec in (raw.get("tables") or {}).items():
+        spec = spec or {}
+        columns = {str(c): _column_text(v, str(c), common) for c, v in (spec.get("columns") or {}).items()}
+        tables[str(name)] = TableDoc(str(name), str(spec.get("description") or "").strip(), columns)
+    codes = {}
+    for name, spec in (raw.get("codes") or {}).items():
+        values = spec.get("values") or {}
+        codes[str(name)] = CodeList(str(name), str(spec.get("title", "")), tuple(spec.get("columns") or ()),
+                                    tuple(_code(k, v) for k, v in values.items()))
+    return Dictionary(str(raw.get("name", "")), str(raw.get("title", "")), str(raw.get("description", "")).strip(),
+                      list(raw.get("licenses") or []), common, tables, codes)
+
+
+@lru_cache(maxsize=1)
+def _default() -> Dictionary:
+    return load_dictionary()
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal (quotes doubled) for our own yaml text; DDL takes no parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def published_objects(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, list[str]]]:
+    """table → (TABLE | VIEW, columns in order) for every table and view in schema main."""
+    rows = con.execute(
+        "SELECT t.table_name, t.table_type, c.column_name FROM information_schema.tables t "
+        "JOIN information_schema.columns c ON c.table_schema = t.table_schema AND c.table_name = t.table_name "
+        "WHERE t.table_schema = 'main' AND t.table_catalog = current_database() "
+        "AND c.table_catalog = current_database() ORDER BY t.table_name, c.ordinal_position"
+    ).fetchall()
+    objects: dict[str, tuple[str, list[str]]] = {}
+    for table, kind, column in rows:
+        objects.setdefault(table, ("VIEW" if kind == "VIEW" else "TABLE", []))[1].append(column)
+    return objects
+
+
+def coverage_gaps(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> dict[str, list[str]]:
+    """What the yaml lacks (``missing``: undescribed tables/columns) and has in excess (``stale``)."""
+    d = dictionary or _default()
+    objects = published_objects(con)
+    missing, stale = [], []
+    for table, (_, columns) in objects.items():
+        doc = d.tables.get(table)
+        if doc is None or not doc.description:
+            missing.append(table)
+        for column in columns:
+            if doc is None or column not in doc.columns or not d.column(table, column):
+                missing.append(f"{table}.{column}")
+    for table, doc in d.tables.items():
+        if table not in objects:
+            stale.append(table)
+            continue
+        stale.extend(f"{table}.{c}" for c in doc.columns if c not in objects[table][1])
+    return {"missing": missing, "stale": stale}
+
+
+def apply_comments(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> int:
+    """COMMENT ON every table, view and column present that the dictionary describes; returns how many."""
+    d = dictionary or _default()
+    applied = 0
+    for table, (kind, columns) in published_objects(con).items():
+        doc = d.tables.get(table)
+        if doc is None:
+            continue
+        if doc.description:
+            con.execute(f"COMMENT ON {kind} {sql_identifier(table)} IS {sql_string(doc.description)}")
+            applied += 1
+        for column in columns:
+            text = d.column(table, column) if column in doc.columns else ""
+            if text:
+                con.execute(f"COMMENT ON COLUMN {sql_identifier(table)}.{sql_identifier(column)} "
+                            f"IS {sql_string(text)}")
+                applied += 1
+    return applied
+
+
+def _cell(text: str) -> str:
+    """Markdown table cell text: no pipes or line breaks breaking the row."""
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def render_markdown(dictionary: Dictionary | None = None) -> str:
+    """The dictionary as Markdown: tables with their columns, then the code lists with Chinese labels."""
+    d = dictionary or _default()
+    out = [
+        "# Data dictionary", "",
+        "<!-- Generated from xxgk/dictionary.yaml by `python -m xxgk.dictionary docs/dictionary.md`;"
+        " edit the yaml, not this file. -->", "",
+        d.title, "", d.description, "",
+        "## Tables", "",
+    ]
+    out += [f"- [`{name}`](#{name}): {_cell(doc.description)}" for name, doc in d.tables.items()]
+    for name, doc in d.tables.items():
+        out += ["", f"### {name}", "", doc.description, "", "| column | description | codes |", "|---|---|---|"]
+        for column in doc.columns:
+            codes = d.code_list_for(name, column)
+            link = f"[{codes.name}](#{codes.name})" if codes else ""
+            out.append(f"| `{column}` | {_cell(d.column(name, column))} | {link} |")
+    out += ["", "## Code lists", ""]
+    for codes in d.codes.values():
+        has_group = any(c.group for c in codes.codes)
+        where = ", ".join(f"`{c}`" for c in codes.columns)
+        out += ["", f"### {codes.name}", "", f"{codes.title}. Used in: {where}.", ""]
+        out += ["| code | 中文 | group |", "|---|---|---|"] if has_group else ["| code | 中文 |", "|---|---|"]
+        for c in codes.codes:
+            row = f"| `{c.code}` | {_cell(c.label)} |"
+            out.append(row + (f" {f'`{c.group}`' if c.group else ''} |" if has_group else ""))
+    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
+_NUMBER_PREFIXES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "UHUGEINT"}
+
+
+def frictionless_type(duck_type: str) -> str:
+    """The Frictionless Table Schema type of a DuckDB type."""
+    t = duck_type.upper().strip()
+    if t.endswith("[]") or t.startswith("LIST") or t.startswith("ARRAY"):
+        return "array"
+    if t.startswith(("STRUCT", "MAP", "JSON")):
+        return "object"
+    if t in _INTEGER_TYPES:
+        return "integer"
+    if t.startswith(_NUMBER_PREFIXES):
+        return "number"
+    if t.startswith("TIMESTAMP") or t == "DATETIME":
+        return "datetime"
+    if t.startswith("TIME"):
+        return "time"
+    return {"VARCHAR": "string", "BOOLEAN": "boolean", "DATE": "date", "UUID": "string",
+            "BLOB": "string", "INTERVAL": "duration"}.get(t, "any")
+
+
+def _parquet_schema(files: list[Path]) -> list[tuple[str, str]]:
+    con = duckdb.connect()
+    try:
+        listing = "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
+        return [(r[0], r[1]) for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({listing}, hive_partitioning = false, union_by_name = true)"
+        ).fetchall()]
+    finally:
+        con.close()
+
+
+def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None) -> dict:
+    """A Frictionless data package descriptor for an export folder (one resource per dataset with files)."""
+    d = dictionary or _default()
+    parquet_dir = Path(parquet_dir)
+    resources, empty = [], []
+    for folder in sorted(p for p in parquet_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(folder.rglob("*.parquet"))
+        if not files:
+            empty.append(folder.name)  # an empty table writes no file: no resource (a path may not be empty)
+            continue
+        table = folder.name
+        fields = []
+        for name, duck_type in _parquet_schema(files):
+            spec = {"name": name, "type": frictionless_type(duck_type), "description": d.column(table, name)}
+            codes = d.code_list_for(table, name)
+            if codes:
+                spec["categories"] = [{"value": c.code, "label": c.label} for c in codes.codes]
+            fields.append(spec)
+        doc = d.tables.get(table)
+        resources.append({
+            "name": table,
+            "path": [f.relative_to(parquet_dir).as_posix() for f in files],
+            "format": "parquet",
+            "mediatype": "application/vnd.apache.parquet",
+            "description": doc.description if doc else "",
+            "schema": {"fields": fields},
+        })
+    return {"name": d.name, "title": d.title, "description": d.description, "licenses": d.licenses,
+            "resources": resources, "x-empty-datasets": empty}
+
+
+def write_datapackage(parquet_dir: Path, dictionary: Dictionary | None = None) -> Path:
+    """Write ``datapackage.json`` into the export folder; returns its path."""
+    target = Path(parquet_dir) / DATAPACKAGE_NAME
+    descriptor = datapackage(parquet_dir, dictionary)
+    target.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def main(argv: list[str]) -> int:
+    """``python -m xxgk.dictionary [docs/dictionary.md]``: regenerate the Markdown dictionary."""
+    target = Path(argv[0]) if argv else DOCS_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_markdown(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
