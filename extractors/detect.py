@@ -67,6 +67,11 @@ def extract_bytes(data: bytes, name: str = "", http_charset: str | None = None) 
     text, _charset = decode_text(data)
     if "\x00" in text[:4096] or _binary_share(text) > 0.1:
         raise ExtractionError("binary_garbage", "the file is neither a document nor text")
+    from extractors.flat import extract_flat, looks_flat
+    from extractors.text import detect_text_layout
+
+    if detect_text_layout(text) is None and looks_flat(text):
+        return "text", extract_flat(text)
     return "text", extract_text(text)
 
 

@@ -60,7 +60,7 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
             models[path.stem] = Model(path.stem, layer, text, " ".join(comment))
     graph = {}
     for name, model in models.items():
-        body = re.sub(r"--[^\n]*", "", model.sql)
+        body = re.sub(r"--[^\n]*|\braw\.\w+", "", model.sql)  # staging sources are not models
         words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", body))
         graph[name] = {dep for dep in words & models.keys() if dep != name}
     return [models[name] for name in TopologicalSorter(graph).static_order()]

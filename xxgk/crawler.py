@@ -43,7 +43,7 @@ _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四":
               "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_YEAR_RE = re.compile(r"[一二][〇○零一二三四五六七八九]{3}")
 
-_SCHEMA = (
+CRAWL_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS fetch_log (
         crawl_id VARCHAR, uri VARCHAR, fetched_at TIMESTAMP, kind VARCHAR, publisher VARCHAR,
         referrer VARCHAR, listing_uri VARCHAR, attempt INTEGER, conditional BOOLEAN,
@@ -128,7 +128,7 @@ class CrawlState:
     def __init__(self, path: Path | str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path))
-        for statement in _SCHEMA:
+        for statement in CRAWL_SCHEMA:
             self.con.execute(statement)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from transforms.mapper import Fact, MappedReport, map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.sections import split_sections
+from transforms.segment import segment_flat
 
 EXTRACTOR_VERSION = "0.1.0"
 FACT_FIELDS = tuple(f.name for f in fields(Fact))
@@ -110,7 +111,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     try:
         source_format, doc = extract_bytes(data, item.name or item.path, item.http_charset)
         stage = "map"
-        mapped = map_document(doc)
+        mapped = segment_flat(doc) if doc.layout == "text_flat" else map_document(doc)
         infer_missing(mapped)
     except ExtractionError as exc:
         return _failed(base, "extract", exc.code, exc.message)

@@ -1,0 +1,2 @@
+-- One row per HTTP request outcome of the nightly crawl: what was fetched, when, with what answer or error.
+select * from stg_fetch_log
