@@ -6,9 +6,12 @@ Tasks take batches of hundreds of files: a task costs milliseconds, a report les
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -17,9 +20,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from xxgk import staging
+from xxgk.batch import ExtractedBatch, extract_items
 from xxgk.build import build_warehouse
 from xxgk.export import export_parquet
-from xxgk.process import EXTRACTOR_VERSION, SourceItem, process_batch, source_uri_for
+from xxgk.process import EXTRACTOR_VERSION, SourceItem, source_uri_for
 from xxgk.sources_local import discover_files
 
 _POOL: ProcessPoolExecutor | None = None
@@ -31,17 +35,21 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
     if workers <= 1:
         return None
     if _POOL is None:
-        _POOL = ProcessPoolExecutor(max_workers=workers)
+        # spawn, not fork: a forked child inherits the parent's polars/Arrow thread pools mid-state and
+        # can deadlock on their locks; spawned workers import the extractors once and are reused
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_POOL.shutdown, cancel_futures=True)
     return _POOL
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=0)
-def extract_batch(items: list[SourceItem], workers: int = 1):
-    """Extract and map one batch of files; returns (records, unchanged count)."""
+def extract_batch(items: list[SourceItem], workers: int = 1) -> ExtractedBatch:
+    """Extract and map one batch of files into columnar frames (in the flow's process pool, or right
+    here when the task itself runs on a Dask worker)."""
     pool = _pool(workers)
     if pool is None:
-        return process_batch(items)
-    return pool.submit(process_batch, items).result()
+        return extract_items(items)
+    return pool.submit(extract_items, items).result()
 
 
 @task(name="build-warehouse", cache_policy=NO_CACHE)
@@ -72,6 +80,17 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def dask_runner(address: str, workers: int = 2):
+    """The task runner for extraction on Dask: ``address`` of a running scheduler, or ``local`` for a
+    temporary LocalCluster of ``workers`` single-threaded processes. Workers must see the files
+    (the same paths: a shared filesystem or the raw store on shared storage)."""
+    from prefect_dask import DaskTaskRunner
+
+    if address == "local":
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+    return DaskTaskRunner(address=address)
+
+
 @flow(name="xxgk-ingest", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
 def ingest_flow(
     paths: list[str],
@@ -80,33 +99,55 @@ def ingest_flow(
     workers: int | None = None,
     export_dir: str | None = None,
     items: list[SourceItem] | None = None,
+    window: int | None = None,
 ) -> dict:
-    """Ingest files or folders into staging, rebuild the warehouse, optionally export Parquet."""
+    """Ingest files or folders into staging, rebuild the warehouse, optionally export Parquet.
+
+    Batches are submitted to the task runner at most ``window`` ahead of the writer, so memory
+    holds a few batches whatever the corpus size. Run it with ``run_ingest(..., dask_address=...)``
+    to extract on a Dask cluster; loading and the build always stay in this process (one writer).
+    """
     started = time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
+    window = window or 2 * max(workers, 2)
     con = staging.connect(staging.staging_path(Path(db)))
+    loaded = unchanged = 0
+    extraction_workers: set[str] = set()
     try:
         todo = plan_items(paths, con, items)
-        batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
-        _log(f"ingest: {len(todo)} files in {len(batches)} batches, {workers} workers")
-        futures = [extract_batch.submit(batch, workers) for batch in batches]
-        loaded = unchanged = 0
-        for n, future in enumerate(futures, start=1):
-            records, same = future.result()
-            loaded += staging.load_batch(con, records)
-            unchanged += same
-            _log(f"batch {n}/{len(batches)}: {len(records)} loaded, {same} unchanged "
+        batches = deque(todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
+        n_batches = len(batches)
+        _log(f"ingest: {len(todo)} files in {n_batches} batches, {workers} workers")
+        pending = deque()
+        for n in range(1, n_batches + 1):
+            while batches and len(pending) < window:
+                pending.append(extract_batch.submit(batches.popleft(), workers))
+            batch = pending.popleft().result()
+            loaded += staging.load_batch(con, batch)
+            unchanged += batch.unchanged
+            extraction_workers.add(batch.worker)
+            _log(f"batch {n}/{n_batches}: {batch.n_reports} loaded, {batch.unchanged} unchanged "
                  f"({loaded + unchanged}/{len(todo)} files, {time.perf_counter() - started:.1f}s)")
     finally:
         con.close()
     extract_load = time.perf_counter() - started
     timings = build_task(db)
     summary = {"files": len(todo), "loaded": loaded, "unchanged": unchanged,
-               "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3)}
+               "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3),
+               "extraction_workers": sorted(extraction_workers)}
     if export_dir:
         summary["exported"] = export_task(db, export_dir)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary
+
+
+def run_ingest(paths: list[str], dask_address: str | None = None, **options) -> dict:
+    """``ingest_flow``, its extraction on the Dask cluster at ``dask_address`` when one is given."""
+    if not dask_address:
+        return ingest_flow(paths, **options)
+    workers = options.pop("workers", None) or 2
+    flow_on_dask = ingest_flow.with_options(task_runner=dask_runner(dask_address, workers))
+    return flow_on_dask(paths, workers=1, window=options.pop("window", None) or 2 * workers, **options)
 
 
 @flow(name="xxgk-export")

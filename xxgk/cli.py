@@ -52,10 +52,11 @@ def summarize(db: Path) -> str:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     _prefect_env()
-    from flows.ingest import ingest_flow
+    from flows.ingest import run_ingest
 
-    summary = ingest_flow(paths=[str(p) for p in args.paths], db=str(args.db), batch_size=args.batch_size,
-                          workers=args.workers, export_dir=str(args.export) if args.export else None)
+    summary = run_ingest([str(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
+                         batch_size=args.batch_size, workers=args.workers,
+                         export_dir=str(args.export) if args.export else None)
     print(json.dumps(summary, ensure_ascii=False))
     print(summarize(Path(args.db)))
     return 0
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--batch-size", type=int, default=200)
     ingest.add_argument("--workers", type=int, default=None, help="extraction processes (default: cores, max 2)")
     ingest.add_argument("--export", type=Path, default=None, help="also export Parquet to this folder")
+    ingest.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="extract on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
+                             "temporary LocalCluster of --workers processes; loading stays in this process")
     ingest.set_defaults(func=cmd_ingest)
 
     build = sub.add_parser("build", help="rebuild the warehouse from staging (atomic swap)")

@@ -14,51 +14,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from xxgk.batch import PER_REPORT, SCHEMA, ExtractedBatch, to_batch
 from xxgk.crawler import CRAWL_SCHEMA
 from xxgk.process import ReportRecords
 
-SCHEMA = {
-    "raw_reports": {
-        "report_id": pl.Utf8, "source_uri": pl.Utf8, "sha256": pl.Utf8, "byte_size": pl.Int64,
-        "fetched_at": pl.Utf8, "ingested_at": pl.Utf8, "extractor_version": pl.Utf8, "publisher_hint": pl.Utf8,
-        "source_format": pl.Utf8, "layout": pl.Utf8, "publisher_name": pl.Utf8, "publisher_method": pl.Utf8,
-        "publisher_confidence": pl.Float64, "report_year": pl.Int32, "year_method": pl.Utf8, "title": pl.Utf8,
-        "template_version": pl.Utf8, "proactive_template": pl.Utf8, "applications_template": pl.Utf8,
-        "n_tables": pl.Int32, "n_facts": pl.Int32, "n_missing": pl.Int32, "warnings": pl.Utf8,
-        "status": pl.Utf8, "status_reason": pl.Utf8,
-        "publisher_key": pl.Utf8, "publisher_normalized": pl.Utf8, "publisher_kind": pl.Utf8,
-        "province_name": pl.Utf8, "province_code": pl.Utf8, "city_name": pl.Utf8, "city_code": pl.Utf8,
-        "county_name": pl.Utf8, "county_code": pl.Utf8, "division_code": pl.Utf8, "publisher_status": pl.Utf8,
-        "publisher_reason": pl.Utf8, "publisher_resolution_confidence": pl.Float64,
-    },
-    "raw_facts": {
-        "report_id": pl.Utf8, "table_code": pl.Utf8, "row_code": pl.Utf8, "col_code": pl.Utf8,
-        "template_version": pl.Utf8, "value": pl.Float64, "value_status": pl.Utf8, "raw_text": pl.Utf8,
-        "unit": pl.Utf8, "amount_yuan": pl.Utf8, "article_code": pl.Utf8, "outcome_group": pl.Utf8,
-        "locator": pl.Utf8, "label_text": pl.Utf8, "note": pl.Utf8,
-    },
-    "raw_cells": {
-        "report_id": pl.Utf8, "table_index": pl.Int32, "row_index": pl.Int32, "col_index": pl.Int32,
-        "row_span": pl.Int32, "col_span": pl.Int32, "text": pl.Utf8, "locator": pl.Utf8,
-    },
-    "raw_sections": {
-        "report_id": pl.Utf8, "section_order": pl.Int32, "section_code": pl.Utf8, "heading": pl.Utf8,
-        "text": pl.Utf8,
-    },
-    "raw_unmapped": {
-        "report_id": pl.Utf8, "table_code": pl.Utf8, "label_text": pl.Utf8, "values": pl.Utf8,
-        "locator": pl.Utf8, "reason": pl.Utf8,
-    },
-    "raw_claims": {
-        "report_id": pl.Utf8, "claim_code": pl.Utf8, "value": pl.Float64, "snippet": pl.Utf8,
-    },
-    "raw_errors": {
-        "report_id": pl.Utf8, "source_uri": pl.Utf8, "sha256": pl.Utf8, "stage": pl.Utf8,
-        "error_code": pl.Utf8, "message": pl.Utf8, "occurred_at": pl.Utf8,
-    },
-}
 _DUCK_TYPES = {pl.Utf8: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Float64: "DOUBLE"}
-_PER_REPORT = ["raw_facts", "raw_cells", "raw_sections", "raw_unmapped", "raw_claims", "raw_errors"]
 
 
 def staging_path(db: Path) -> Path:
@@ -92,31 +52,31 @@ def known_versions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None
     return {uri: (sha, version) for uri, sha, version in rows}
 
 
-def _frame(table: str, rows: list[dict]) -> pl.DataFrame:
-    schema = SCHEMA[table]
-    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema, orient="row")
+def load_batch(con: duckdb.DuckDBPyConnection, batch: ExtractedBatch | Iterable[ReportRecords]) -> int:
+    """Replace the reports of this batch in one transaction; returns how many were written.
 
-
-def load_batch(con: duckdb.DuckDBPyConnection, results: Iterable[ReportRecords]) -> int:
-    """Replace the reports of this batch in one transaction; returns how many were written."""
-    results = list(results)
-    if not results:
+    Rows of earlier versions are deleted only for reports staging already holds, so a first load
+    of 100,000 reports never scans the growing per-report tables.
+    """
+    if not isinstance(batch, ExtractedBatch):
+        batch = to_batch(batch)
+    if not batch.n_reports:
         return 0
-    frames = {
-        "raw_reports": _frame("raw_reports", [r.report for r in results]),
-        **{t: _frame(t, [row for r in results for row in getattr(r, t.removeprefix("raw_"))]) for t in _PER_REPORT},
-    }
+    frames = batch.frames
     con.execute("BEGIN TRANSACTION")
     try:
-        batch_reports = frames["raw_reports"]  # noqa: F841 - read by DuckDB's replacement scan
-        con.register("batch_reports", frames["raw_reports"].to_arrow())
+        con.register("batch_reports", frames["raw_reports"])
         con.execute(
             "INSERT INTO raw_report_history SELECT r.report_id, r.source_uri, r.sha256, r.fetched_at,"
             " r.ingested_at, b.ingested_at, r.status FROM raw_reports r JOIN batch_reports b USING (report_id)"
         )
-        for table in ["raw_reports", *_PER_REPORT]:
-            con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT report_id FROM batch_reports)")
-            con.register("batch_rows", frames[table].to_arrow())
+        replaced = con.execute(
+            "SELECT count(*) FROM raw_reports WHERE report_id IN (SELECT report_id FROM batch_reports)"
+        ).fetchone()[0]
+        for table in ["raw_reports", *PER_REPORT]:
+            if replaced:
+                con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT report_id FROM batch_reports)")
+            con.register("batch_rows", frames[table])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM batch_rows")
             con.unregister("batch_rows")
         con.unregister("batch_reports")
@@ -124,4 +84,4 @@ def load_batch(con: duckdb.DuckDBPyConnection, results: Iterable[ReportRecords])
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return len(results)
+    return batch.n_reports
