@@ -51,6 +51,9 @@ clean:
 bench: install
 	$(BIN)/python -m xxgk.bench --n $(N)
 
+accuracy: install
+	$(BIN)/python -m xxgk.accuracy
+
 serve: install
 	@echo "starting a local Prefect server and serving the nightly deployment (cron 02:30 Asia/Shanghai)"
 	$(BIN)/prefect server start --background >/dev/null 2>&1 || true

@@ -7,7 +7,7 @@ import re
 import zipfile
 from io import BytesIO
 
-from extractors.grid import Document, ExtractionError
+from extractors.grid import Document, ExtractionError, too_large
 
 MAX_BYTES = 256 * 1024 * 1024
 _HTML = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
@@ -46,21 +46,21 @@ def _call(module: str, function: str, *args) -> Document:
 
 def extract_bytes(data: bytes, name: str = "", http_charset: str | None = None) -> tuple[str, Document]:
     """(source_format, Document) for one file; raises ExtractionError for unreadable input."""
-    if not data or not data.strip():
-        raise ExtractionError("empty_file", "the file is empty")
+    if not data or data.isspace():  # isspace: no copy of a big file
+        raise ExtractionError("empty_file", "the file is empty" if not data else "the file holds only whitespace")
     if len(data) > MAX_BYTES:
-        raise ExtractionError("too_large", f"{len(data)} bytes exceeds the {MAX_BYTES}-byte cap")
+        raise too_large("any file", len(data), MAX_BYTES)
     fmt = sniff_format(data, name)
     if fmt == "pdf":
-        return fmt, _call("extractors.pdf", "extract_pdf", data)
+        return fmt, _unflatten(_call("extractors.pdf", "extract_pdf", data))
     if fmt == "docx":
-        return fmt, _call("extractors.docx", "extract_docx", data)
+        return fmt, _unflatten(_call("extractors.docx", "extract_docx", data))
     if fmt in {"doc", "wps"}:
-        return fmt, _call("extractors.office", "extract_word", data, fmt)
+        return fmt, _unflatten(_call("extractors.office", "extract_word", data, fmt))
     if fmt == "zip":
         raise ExtractionError("unsupported_format", "a zip archive that is not a Word document")
     if fmt == "html":
-        return fmt, _call("extractors.html", "extract_html", data, http_charset)
+        return fmt, _unflatten(_call("extractors.html", "extract_html", data, http_charset))
     from extractors.encoding import decode_text
     from extractors.text import extract_text
 
@@ -75,9 +75,46 @@ def extract_bytes(data: bytes, name: str = "", http_charset: str | None = None) 
     return "text", extract_text(text)
 
 
+MIN_TABLE_ROWS = 3  # rows with a template label that make an extracted table a report table
+
+
+def _unflatten(doc: Document) -> Document:
+    """A document whose statistical tables lost their separators (reference §8) → ``<layout>_flat``.
+
+    A page or file with no report table (no extracted table holds MIN_TABLE_ROWS rows whose label
+    is in the template registry) whose text reads as flattened rows (``行政处罚2648-18538``,
+    extractors/flat.py ``looks_flat``) is re-read as flattened text, the way a ``text_flat`` file
+    is: its runs are then segmented by transforms/segment.py. Title, metadata and warnings stay.
+    """
+    from extractors.flat import extract_flat, looks_flat
+
+    if not looks_flat(doc.text) or any(_report_rows(table) >= MIN_TABLE_ROWS for table in doc.tables):
+        return doc
+    flat = extract_flat(doc.text)
+    return Document(layout=f"{doc.layout}_flat", text=flat.text, tables=flat.tables, title=doc.title,
+                    meta=doc.meta, warnings=[*doc.warnings, *flat.warnings])
+
+
+def _report_rows(table) -> int:
+    """Rows of an extracted table whose label cells name a template row (table 2 item or table 3 row)."""
+    from transforms.segment import match_row_label
+
+    count = 0
+    for row in table.rows():
+        labels = [c.text for c in row if c.text.strip()]
+        if any(match_row_label(text) for text in labels[:3]):
+            count += 1
+            if count >= MIN_TABLE_ROWS:
+                break
+    return count
+
+
+_BINARY_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
+
+
 def _binary_share(text: str) -> float:
     sample = text[:8192]
     if not sample:
         return 0.0
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch == "\ufffd")
+    bad = len(_BINARY_CHARS.findall(sample))
     return bad / len(sample)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import docx  # python-docx (absolute import: this module is extractors.docx)
 from lxml import etree
 
-from extractors.grid import Cell, Document, ExtractionError, Table
+from extractors.grid import Cell, Document, ExtractionError, Table, too_large
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # the file as downloaded
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # all members together, as declared and as read
@@ -87,7 +87,7 @@ def check_docx_container(data: bytes) -> None:
     if not data:
         raise ExtractionError("docx_unreadable", "empty file")
     if len(data) > MAX_INPUT_BYTES:
-        raise ExtractionError("docx_too_large", f"file is {len(data)} bytes, cap {MAX_INPUT_BYTES}")
+        raise too_large("DOCX files", len(data), MAX_INPUT_BYTES)
     if data.startswith(_OLE_MAGIC):
         raise ExtractionError(
             "docx_unreadable",

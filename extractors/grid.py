@@ -42,7 +42,8 @@ class Table:
 
     def grid(self) -> list[list[Cell | None]]:
         """Rectangular matrix; covered slots hold the origin cell, empty slots None."""
-        matrix: list[list[Cell | None]] = [[None] * self.n_cols for _ in range(self.n_rows)]
+        n_cols = self.n_cols
+        matrix: list[list[Cell | None]] = [[None] * n_cols for _ in range(self.n_rows)]
         for cell in self.cells:
             for r in range(cell.row, cell.row + cell.row_span):
                 for c in range(cell.col, cell.col + cell.col_span):
@@ -107,3 +108,12 @@ class ExtractionError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def too_large(kind: str, size: int, cap: int) -> ExtractionError:
+    """The one error every size cap raises: code ``too_large``, a message naming the size and the cap.
+
+    ``kind`` names what the cap is for, in the plural: "HTML pages", "PDF files".
+    """
+    return ExtractionError("too_large", f"{size / 2**20:.1f} MB ({size} bytes), over the {cap / 2**20:g} MB "
+                                        f"cap for {kind}")

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from extractors.docx import extract_docx
-from extractors.grid import Document, ExtractionError
+from extractors.grid import Document, ExtractionError, too_large
 
 INSTALL_HINT = "install LibreOffice: apt-get install -y --no-install-recommends libreoffice-writer-nogui"
 MAX_INPUT_BYTES = 100 * 1024 * 1024
@@ -40,7 +40,7 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = DEF
     if not data:
         raise ExtractionError("conversion_failed", f"empty {suffix} file")
     if len(data) > MAX_INPUT_BYTES:
-        raise ExtractionError("office_too_large", f"file is {len(data)} bytes, cap {MAX_INPUT_BYTES}")
+        raise too_large(f"{suffix} files", len(data), MAX_INPUT_BYTES)
     binary = find_soffice()
     if binary is None:
         raise ExtractionError("converter_missing", f"no soffice/libreoffice on PATH to read {suffix}; {INSTALL_HINT}")
@@ -73,7 +73,7 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = DEF
             )
         size = produced.stat().st_size
         if size > MAX_OUTPUT_BYTES:
-            raise ExtractionError("office_too_large", f"converted file is {size} bytes, cap {MAX_OUTPUT_BYTES}")
+            raise too_large(f"DOCX files converted from {suffix}", size, MAX_OUTPUT_BYTES)
         return produced.read_bytes()
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import pdfplumber
 import pypdfium2
 
-from extractors.grid import Cell, Document, ExtractionError, Table
+from extractors.grid import Cell, Document, ExtractionError, Table, too_large
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_PAGES = 200
@@ -152,7 +152,7 @@ def extract_pdf(data: bytes, *, text_layer: TextLayer = "auto") -> Document:
     pypdfium2 on pages with unmapped fonts; ``pdfium`` / ``pdfplumber`` force one source.
     """
     if len(data) > MAX_BYTES:
-        raise ExtractionError("file_too_large", f"PDF is {len(data)} bytes, over the {MAX_BYTES} byte cap")
+        raise too_large("PDF files", len(data), MAX_BYTES)
     if b"%PDF-" not in data[:1024]:
         raise ExtractionError("pdf_unreadable", "not a PDF: no %PDF- header in the first 1024 bytes")
     warnings: list[str] = []

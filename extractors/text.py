@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from extractors.grid import Cell, Document, Table
-from transforms.values import is_value_like
+from transforms.sections import heading_section
+from transforms.values import is_value_like, parse_value
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -99,27 +100,85 @@ def _continues_cell(fragments: list[str], line: str) -> bool:
     return len(line.strip()) <= 60
 
 
+MAX_LOOSE_LABEL = 40  # characters of a line that can be the label of the pipe row under it
+MAX_LOOSE_LINES = 3
+
+
+def _unlabelled(cells: list[str]) -> bool:
+    """A pipe row of values only (its label cells empty): a PDF converter lost the label."""
+    filled = [c for c in cells if c.strip()]
+    return bool(filled) and all(is_value_like(c) for c in filled) and any(
+        parse_value(c).status == "reported" for c in filled)
+
+
+def _loose_label(line: str) -> bool:
+    """A short line that can label the next row: not a sentence, not a section heading, not a value."""
+    text = line.strip()
+    return (0 < len(text) <= MAX_LOOSE_LABEL and "。" not in text and not is_value_like(text)
+            and heading_section(text) is None)
+
+
+def _labelled(cells: list[str], labels: list[str]) -> tuple[list[str], list[int]]:
+    """Loose label lines put into the empty cells before the first value (or in front of the row).
+
+    Returns the new cells and the columns that hold a label.
+    """
+    lead = next(i for i, c in enumerate(cells) if c.strip())
+    if lead == 0:
+        return [join_fragments(labels), *cells], [0]
+    if len(labels) > lead:  # more lines than empty cells: the first ones share a cell
+        labels = [join_fragments(labels[: len(labels) - lead + 1]), *labels[len(labels) - lead + 1:]]
+    start = lead - len(labels)
+    return cells[:start] + labels + cells[lead:], list(range(start, lead))
+
+
 def _pipe_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
+    """Pipe rows as tables; text lines end a table, except short lines that label an unlabelled row.
+
+    PDF converters (reference §8) sometimes write a row's label as a loose line and the row as
+    ``|  | 181 | -74 | 92 |``: up to MAX_LOOSE_LINES short lines between two rows of a table become
+    the label cells of the next row when that row has none (their locator is the label's line).
+    """
     tables: list[Table] = []
     narrative: list[str] = []
     table: Table | None = None
     row_index = 0
+    pending: list[tuple[int, str]] = []  # lines after a row of the open table: short lines and blanks
+
+    def close() -> None:
+        nonlocal table
+        if table is not None and table.cells:
+            tables.append(table)
+        table = None
+        narrative.extend(text for _, text in pending)
+        pending.clear()
+
     for line_no, line in enumerate(lines, start=1):
         if is_pipe_row(line):
             if _MD_SEPARATOR.match(line.strip()):
                 continue
+            cells = split_pipe_row(line)
+            labels = [(n, text.strip()) for n, text in pending if text.strip()]
+            label_cols: list[int] = []
+            if labels and _unlabelled(cells):
+                cells, label_cols = _labelled(cells, [text for _, text in labels])
+                pending.clear()
+            elif pending:
+                close()
             if table is None:
                 table, row_index = Table(locator=f"line {line_no}"), 0
-            for col, text in enumerate(split_pipe_row(line)):
-                table.cells.append(Cell(row_index, col, text, locator=f"line {line_no} c{col}"))
+            for col, text in enumerate(cells):
+                locator = f"line {labels[0][0]}" if col in label_cols else f"line {line_no} c{col}"
+                table.cells.append(Cell(row_index, col, text, locator=locator))
             row_index += 1
+        elif table is not None and not line.strip():
+            pending.append((line_no, line))
+        elif table is not None and _loose_label(line) and sum(1 for _, t in pending if t.strip()) < MAX_LOOSE_LINES:
+            pending.append((line_no, line))
         else:
-            if table is not None and table.cells:
-                tables.append(table)
-            table = None
+            close()
             narrative.append(line)
-    if table is not None and table.cells:
-        tables.append(table)
+    close()
     return tables, narrative
 
 

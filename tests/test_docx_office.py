@@ -141,4 +141,4 @@ def test_oversized_input_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(office, "MAX_INPUT_BYTES", 1000)
     with pytest.raises(ExtractionError) as info:
         convert_to_docx(OLE_MAGIC + b"\x00" * 2000, ".doc")
-    assert info.value.code == "office_too_large"
+    assert info.value.code == "too_large"

@@ -16,6 +16,7 @@ FIX = Path(__file__).parent / "fixtures"
 REAL = FIX / "real"
 HTML = FIX / "html"
 EXPECTED = FIX / "expected"
+SAMPLES = FIX.parent.parent / "samples"  # the seed reports
 
 
 def _doc(path: Path) -> Document:
@@ -226,9 +227,9 @@ def test_rendered_seed_gives_the_seed_cells(number: str) -> None:
     assert spec is not None and spec.loader is not None
     render = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(render)
-    seed = next((HTML / "seed_texts").glob(f"{number}_*.txt")).read_text(encoding="utf-8")
-    assert (HTML / f"seed_{number}.html").read_text(encoding="utf-8") == render.render_page(
-        seed, next((HTML / "seed_texts").glob(f"{number}_*.txt")).name)
+    source = next(SAMPLES.glob(f"{number}_*.txt"))
+    seed = source.read_text(encoding="utf-8")
+    assert (HTML / f"seed_{number}.html").read_text(encoding="utf-8") == render.render_page(seed, source.name)
     seed_tables = [payload for kind, payload in render.parse_seed(seed) if kind == "table"]
     doc = _doc(HTML / f"seed_{number}.html")
     assert len(doc.tables) == len(seed_tables) == 3

@@ -230,7 +230,7 @@ def test_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf_mod, "MAX_BYTES", 1000)
     with pytest.raises(ExtractionError) as err:
         extract_pdf(HUAIAN.read_bytes())
-    assert err.value.code == "file_too_large"
+    assert err.value.code == "too_large"
 
 
 @pytest.mark.slow

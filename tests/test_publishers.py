@@ -14,12 +14,12 @@ from xxgk.divisions import DIVISIONS_SOURCE, iter_divisions, load_divisions
 from xxgk.publishers import normalize_publisher_name, resolve_publisher
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SEEDS = FIXTURES / "publishers"
+SAMPLES = FIXTURES.parent.parent / "samples"  # the seed reports
 REAL = FIXTURES / "real"
 
 
 def seed(number: str) -> str:
-    return (SEEDS / f"seed_{number}.txt").read_text(encoding="utf-8")
+    return next(SAMPLES.glob(f"{number}_*.txt")).read_text(encoding="utf-8")
 
 
 def place(m) -> tuple:

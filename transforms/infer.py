@@ -7,6 +7,8 @@ reported cells are never touched.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from transforms.mapper import Fact, MappedReport
 from transforms.registry import APPLICANT_ORDER, Registry, load_registry
 
@@ -32,8 +34,8 @@ def infer_missing(report: MappedReport, registry: Registry | None = None) -> int
             if len(unknown) != 1 or len(known) != len(facts) - 1:
                 continue
             target, sign = unknown[0]
-            balance = sum(f.value * s for f, s in known)
-            value = -balance / sign
+            balance = sum(Decimal(repr(f.value)) * s for f, s in known)  # exact: 0.1 + 0.2 is 0.3
+            value = float(-balance / sign)
             if value < 0:
                 continue  # a negative count is no solution: leave the cell missing
             target.value = value

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 from functools import lru_cache
+from pathlib import Path
 
 from opencc import OpenCC
 
@@ -18,18 +19,39 @@ _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _PUNCT = re.compile(r"[“”\"'‘’「」『』《》:：,，;；/／、.．·\-—_|]")
 
 
-# characters that only traditional Chinese uses, frequent in any report written in it
-_TRADITIONAL_MARKERS = frozenset("於與為會開關資訊報們時這個國學從發經務區縣處條項請說權號總應機門專統際點類網頁辦計華單屬護責並")
+def _t2s_characters() -> frozenset[str] | None:
+    """Every character the t2s dictionary changes (read from OpenCC's own TSCharacters.txt).
+
+    A text holding none of them converts to itself, so it can skip the (slow) converter. A
+    hand-picked list is not enough: labels such as 規章, 規範性文件, 行政許可 or 結果維持 hold
+    no frequent traditional character. None (always convert) when the dictionary is not found.
+    """
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    changed = set()
+    for line in lines:
+        key, _, targets = line.partition("\t")
+        if len(key) == 1 and targets.split() and targets.split()[0] != key:
+            changed.add(key)
+    return frozenset(changed)
+
+
+_TRADITIONAL_MARKERS = _t2s_characters()
 
 
 @lru_cache(maxsize=65536)
 def to_simplified(text: str) -> str:
     """Traditional → simplified characters (matching only; raw text is kept elsewhere).
 
-    The converter is slow on long narratives, so text without any traditional-only character
+    The converter is slow on long narratives, so text without any character the dictionary changes
     (nearly every report) is returned as it is.
     """
-    if not text or _TRADITIONAL_MARKERS.isdisjoint(text):
+    if not text or (_TRADITIONAL_MARKERS is not None and _TRADITIONAL_MARKERS.isdisjoint(text)):
         return text
     return _T2S.convert(text)
 

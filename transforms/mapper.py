@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from extractors.grid import Cell, Document, Table
-from transforms.labels import best_match, normalize_label
+from transforms.labels import best_match, normalize_label, to_simplified
 from transforms.registry import (
     APPLICANT_ORDER,
     BLOCK_ORDER,
@@ -23,7 +23,7 @@ from transforms.registry import (
     Template,
     load_registry,
 )
-from transforms.values import amount_in_yuan, is_value_like, parse_value, unit_from_label
+from transforms.values import UNIT_FACTORS_YUAN, amount_in_yuan, is_value_slot, parse_value, unit_from_label
 
 _ARTICLE = re.compile(r"第二十条第[(（]?([一二三四五六七八九十]+)[)）]?项")
 _NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -87,11 +87,22 @@ class Row:
 
 
 def split_row(cells: list[Cell]) -> Row:
-    """Label cells are the non-empty text cells up to the last one; value cells follow."""
+    """Label cells are the non-empty text cells up to the last one; value cells follow.
+
+    A garbled number (`1e308`, `12,34,5`) stands in a value slot, not a label. Text after two or
+    more filled value slots is a note column (`备注`, a cell spanning the rows), not a label: it stays
+    among the values, where it reads as text or as an extra cell.
+    """
     last_label = -1
+    filled = 0  # non-blank value slots since the last label
     for i, cell in enumerate(cells):
-        if cell.text.strip() and not is_value_like(cell.text):
-            last_label = i
+        text = cell.text.strip()
+        if not text:
+            continue
+        if is_value_slot(text):
+            filled += 1
+        elif filled < 2:
+            last_label, filled = i, 0
     labels = [c for c in cells[: last_label + 1] if c.text.strip()]
     values = cells[last_label + 1 :]
     locator = cells[0].locator if cells else ""
@@ -114,6 +125,9 @@ def _fact_from_cell(cell: Cell | None, base: dict, unit_hint: str | None = None,
     if cell is None:
         return Fact(**base, value=None, value_status="missing", raw_text=None)
     parsed = parse_value(cell.text)
+    if parsed.status == "reported" and parsed.unit and (parsed.unit in UNIT_FACTORS_YUAN) != money:
+        return Fact(**base, value=None, value_status="text", raw_text=cell.text, locator=cell.locator,
+                    note=f"unit {parsed.unit} does not fit a {'money' if money else 'count'} cell")
     unit = parsed.unit or (unit_hint if parsed.status == "reported" else None)
     amount = None
     note = parsed.note
@@ -150,7 +164,8 @@ def _article_code(row: Row) -> str | None:
 
 
 def re_space(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """NFKC, simplified characters (第二十條第（九）項), no spaces."""
+    return to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
 
 
 class _TableMapper:
@@ -192,6 +207,8 @@ class _TableMapper:
             self._take_rl(row)
             return
         if row.labels and not row.values or not numbers and not any(c.text.strip() for c in row.values):
+            if row.values and self._take_blank_row(row):
+                return
             # a header row: it names the table that follows
             if self._has_marker(row, self.reg.rl_header_markers) and self._has_marker(
                 row, tuple(v for vs in self.reg.rl_results.values() for v in vs) + ("行政诉讼",)
@@ -203,13 +220,30 @@ class _TableMapper:
         if self.current == "proactive" or (self.current is None and self._match_item(row)):
             if self._take_pro(row):
                 return
-        if self.current in (None, "applications", "proactive") and self._take_app(row):
+        # a table 3 label is taken under any header: converters put headers above rows they do not
+        # belong to (reference §8), and the row's own label says which table it is
+        if self._take_app(row):
             self.current = "applications"
             return
         if self.current == "reviews_litigation" and len(numbers) >= 10:
             self._take_rl(row)
             return
         self._unmapped(row, "label not in the template")
+
+    def _take_blank_row(self, row: Row) -> bool:
+        """A table 2 or 3 row whose value cells are all blank (``&nbsp;``: not filled, reference §7).
+
+        Its cells become ``blank`` facts rather than the row being read as a header and lost.
+        Header rows (column labels such as 总计, 其他) are never taken.
+        """
+        columns = {v for variants in self.reg.app_columns.values() for v in variants}
+        if any(label in columns for label in row.norm_labels):
+            return False
+        if self.current == "proactive":
+            return self._take_pro(row)
+        if self.current == "applications":
+            return self._take_app(row)
+        return False
 
     def _unmapped(self, row: Row, reason: str) -> None:
         self.report.unmapped.append(
@@ -286,7 +320,7 @@ class _TableMapper:
                 if i < len(values) and not (problem and problem.startswith("short")):
                     fact = _fact_from_cell(values[i], base, unit_hints[i], metric in template.money_metrics)
                     if problem:
-                        fact.note = problem
+                        fact.note = f"{fact.note}; {problem}" if fact.note else problem
                     self.report.facts.append(fact)
                 else:
                     raw = " | ".join(c.text for c in values)
@@ -366,7 +400,7 @@ class _TableMapper:
                     continue
                 fact = _fact_from_cell(values[i], base)
                 if problem:
-                    fact.note = problem
+                    fact.note = f"{fact.note}; {problem}" if fact.note else problem
                 self.report.facts.append(fact)
 
     # --- table 4 --------------------------------------------------------------------
@@ -394,7 +428,7 @@ class _TableMapper:
                     continue
                 fact = _fact_from_cell(values[b * len(RESULT_ORDER) + r], base)
                 if problem:
-                    fact.note = problem
+                    fact.note = f"{fact.note}; {problem}" if fact.note else problem
                 self.report.facts.append(fact)
 
 

@@ -11,7 +11,7 @@ from transforms.labels import to_simplified
 
 _TITLE = re.compile(
     r"(?P<pre>[\u4e00-\u9fff（）()·]{0,40}?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<mid>[\u4e00-\u9fff（）()]{0,30}?)"
-    r"\s*政府信息公开(?:工作)?\s*(?:年度)?\s*(?:报告|年报)"
+    r"\s*政府(?:信息|资讯)公开(?:工作)?\s*(?:年度)?\s*(?:报告|年报)"
 )
 _YEAR_TEXT = re.compile(r"(?:统计期限|统计期|时间)[^。\n]{0,6}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR_ANY = re.compile(r"((?:19|20)\d{2})\s*年")

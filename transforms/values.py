@@ -12,19 +12,29 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from transforms.labels import to_simplified
+
 PLACEHOLDERS = {"-", "—", "–", "―", "－", "/", "／", "\\", "无", "空", "—-", "--", "——", "-/-", "×", "x", "X"}
 
 UNIT_FACTORS_YUAN = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000), "千元": Decimal(1000)}
 COUNT_UNITS = {"项", "件", "个", "条", "次", "宗", "起", "份", "家", "人"}
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2002-\u200b\ufeff]+")
-_NUMBER = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_NUMBER = r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"  # ASCII after NFKC: not ١٢٣
 _UNIT = r"(?P<unit>万元|亿元|千元|元|项|件|个|条|次|宗|起|份|家|人)?"
 # sign forms: +37, -164, --253, 增1423, 减4, 增加12, 减少3, 1（增）, 34（减）, 新增5
 _VALUE = re.compile(
     rf"^(?P<pre>\+|-+|增加|减少|新增|增|减)?{_NUMBER}{_UNIT}"
     rf"(?:[(（](?P<post>增加?|减少?)[)）])?{_UNIT.replace('unit', 'unit2')}$"
 )
+_SPLIT_DIGITS = re.compile(r"\d[\s\u00a0\u2002-\u200b\ufeff]+\d")
+MAX_DIGITS = 15  # a double holds 15 significant decimal digits exactly; longer numbers are not stored as values
+# what a number slot holds when it is garbled: digits and no Chinese word but a unit or a sign word
+# (`1e308`, `12,34,5`, `1.2.3`, `1/2`, `３６４６２万元`), or a spreadsheet's not-a-number words
+_UNIT_OR_SIGN_WORD = re.compile(r"万元|亿元|千元|元|项|件|个|条|次|宗|起|份|家|人|增加|减少|新增|增|减")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NOT_A_NUMBER = {"nan", "inf", "-inf", "+inf", "infinity", "null", "none", "n/a", "na", "#n/a", "#value!",
+                 "#div/0!", "#ref!", "#num!", "#name?"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +49,8 @@ class ParsedValue:
 
 
 def normalize_text(raw: str) -> str:
-    """NFKC (full-width digits and brackets to ASCII) and drop every kind of space."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", raw or ""))
+    """NFKC (full-width digits and brackets to ASCII), simplified characters (萬元, 項, 減, 無), no spaces."""
+    return to_simplified(_SPACES.sub("", unicodedata.normalize("NFKC", raw or "")))
 
 
 @lru_cache(maxsize=262144)
@@ -54,7 +64,14 @@ def parse_value(raw: str | None) -> ParsedValue:
     match = _VALUE.match(text)
     if not match:
         return ParsedValue(None, "text", note="not a number")
+    if any(ch.isdigit() and not ch.isdecimal() for ch in raw or ""):  # NFKC made ² ① ⑴ into digits
+        return ParsedValue(None, "text", note="superscript or circled digits: a mark, not a number")
+    if _SPLIT_DIGITS.search(unicodedata.normalize("NFKC", raw or "")):  # `12 34`: one number or two?
+        return ParsedValue(None, "text", note="digits separated by a space: not read as one number")
     num = match.group("num").replace(",", "")
+    whole, _, frac = num.partition(".")
+    if len((whole + frac.rstrip("0")).lstrip("0")) > MAX_DIGITS:
+        return ParsedValue(None, "text", note=f"more than {MAX_DIGITS} significant digits: not stored as a number")
     try:
         dec = Decimal(num)
     except InvalidOperation:  # pragma: no cover - the regex admits only digits
@@ -71,6 +88,17 @@ def parse_value(raw: str | None) -> ParsedValue:
 def is_value_like(raw: str | None) -> bool:
     """True when a cell reads as a value slot (number, placeholder or blank), not a label."""
     return parse_value(raw).status != "text"
+
+
+@lru_cache(maxsize=65536)
+def is_value_slot(raw: str | None) -> bool:
+    """A value slot, or a garbled number standing in one (`1e308`, `12,34,5`, `NaN`): never a label."""
+    if is_value_like(raw):
+        return True
+    text = normalize_text(raw or "")
+    if text.lower() in _NOT_A_NUMBER:
+        return True
+    return any(ch.isdigit() for ch in text) and not _CJK.search(_UNIT_OR_SIGN_WORD.sub("", text))
 
 
 def amount_in_yuan(dec: Decimal | None, unit: str | None) -> Decimal | None:

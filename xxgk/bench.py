@@ -13,6 +13,7 @@ import os
 import platform
 import resource
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -20,10 +21,59 @@ import duckdb
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process and of its (finished or running) children, in MB."""
+    """Peak resident memory of the largest single process (this one or a child), in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants now (Linux /proc), in kB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    total, todo = 0, [root]
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+class TreeMemory:
+    """Samples the summed RSS of this process and its children (workers, Prefect's server) every 0.2 s."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak_kb = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if os.path.isdir("/proc"):
+                self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def accuracy(db: Path, corpus: Path) -> dict[str, float]:
@@ -67,12 +117,13 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
     generate_corpus(corpus, n, seed=seed, layouts=layouts)
     t_gen = time.perf_counter() - t0
     db = out / "xxgk.duckdb"
-    t1 = time.perf_counter()
-    summary = ingest_flow(paths=[str(corpus)], db=str(db), workers=workers, batch_size=500)
-    t_ingest = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    export_parquet(db, out / "parquet")
-    t_export = time.perf_counter() - t2
+    with TreeMemory() as memory:
+        t1 = time.perf_counter()
+        summary = ingest_flow(paths=[str(corpus)], db=str(db), workers=workers, batch_size=500)
+        t_ingest = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        export_parquet(db, out / "parquet")
+        t_export = time.perf_counter() - t2
     total = t_ingest + t_export
     result = {
         "reports": n,
@@ -82,12 +133,14 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
         "extract_load_s": summary["extract_load_seconds"],
         "build_s": summary["build_seconds"],
         "ingest_flow_s": round(t_ingest, 2),
+        "prefect_overhead_s": round(t_ingest - summary["extract_load_seconds"] - summary["build_seconds"], 2),
         "export_s": round(t_export, 2),
         "extract_load_reports_per_s": round(n / summary["extract_load_seconds"], 1),
         "build_reports_per_s": round(n / max(summary["build_seconds"], 1e-9), 1),
         "export_reports_per_s": round(n / t_export, 1),
         "end_to_end_reports_per_s": round(n / total, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_all_processes_mb": round(memory.peak_kb / 1024, 1),
         **accuracy(db, corpus),
     }
     return result

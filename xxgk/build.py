@@ -106,6 +106,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("SET enable_progress_bar = false")  # a bar on stdout is noise in flow logs
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
         load_divisions(con)
         timings = run_models(con, load_models())

@@ -48,6 +48,7 @@ def export_parquet(db: Path, out: Path, tables: tuple[str, ...] = EXPORT_TABLES)
     counts: dict[str, int] = {}
     con = duckdb.connect(str(db), read_only=True)
     try:
+        con.execute("SET enable_progress_bar = false")
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         for table in tables:
             if table not in present:

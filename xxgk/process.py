@@ -20,6 +20,7 @@ from transforms.infer import infer_missing
 from transforms.mapper import Fact, MappedReport, map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
+from transforms.pre2019 import is_pre2019
 from transforms.sections import split_sections
 from transforms.segment import segment_flat
 
@@ -81,17 +82,18 @@ def _report_status(mapped: MappedReport, doc: Document, template_version: str | 
         reasons.append("tables not found: " + ", ".join(missing_tables))
     if missing_cells:
         reasons.append(f"{missing_cells} cells missing")
+    text_cells = sum(1 for f in mapped.facts if f.value_status == "text")
+    if text_cells:
+        reasons.append(f"{text_cells} cells not readable as numbers")
     if inferred_cells:
         notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note})
         reasons.append(f"{inferred_cells} cells inferred ({'; '.join(notes)})")
     return ("partial", "; ".join(reasons)) if reasons else ("loaded", None)
 
 
-def _is_pre2019(doc: Document, mapped: MappedReport, year: int | None) -> bool:
-    if mapped.templates:
-        return False
-    text = doc.text
-    return (year is not None and year <= 2018) or ("指标名称" in text and "计量单位" in text)
+def _is_pre2019(doc: Document, mapped: MappedReport) -> bool:
+    """From labels and content, never from the year (transforms/pre2019.py says the rule)."""
+    return is_pre2019(doc, mapped.templates)
 
 
 def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
@@ -111,7 +113,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     try:
         source_format, doc = extract_bytes(data, item.name or item.path, item.http_charset)
         stage = "map"
-        mapped = segment_flat(doc) if doc.layout == "text_flat" else map_document(doc)
+        mapped = segment_flat(doc) if doc.layout.endswith("_flat") else map_document(doc)
         infer_missing(mapped)
     except ExtractionError as exc:
         return _failed(base, "extract", exc.code, exc.message)
@@ -126,8 +128,10 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         publisher, method, confidence = item.publisher_hint, "source_registry", 0.9
     match = resolve_publisher_fields(publisher, doc.text, meta.report_year)
     template_version = mapped.template_version
-    if _is_pre2019(doc, mapped, meta.report_year):
+    if _is_pre2019(doc, mapped):
         template_version = "pre2019"
+        for row in mapped.unmapped:
+            row.reason = "pre-2019 statistics table: its categories do not map to the national templates"
     status, reason = _report_status(mapped, doc, template_version)
     report = base | {
         "source_format": source_format,

@@ -419,6 +419,50 @@ def _common(candidates: list[Division]) -> dict[str, str | None]:
     return out
 
 
+
+MISREAD_CONFIDENCE = 0.6
+
+
+@lru_cache(maxsize=1)
+def _one_off_index() -> dict[str, tuple[Division, ...]]:
+    """Full division names with one character (not the 区/县/市 suffix) masked: 沭?县, ?阳县 → 沭阳县."""
+    out: dict[str, list[Division]] = {}
+    for name, entries in _index().names.items():
+        for division, form in entries:
+            if form != _FULL or len(name) < 3:
+                continue
+            for i in range(len(name) - 1):
+                out.setdefault(name[:i] + "\0" + name[i + 1:], []).append(division)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _misread(text: str, parent: Division | None, year: int | None, context: str) -> tuple[list[Division], str]:
+    """Divisions written at the start of ``text`` with one character misread (OCR: 沐阳县 for 沭阳县).
+
+    Candidates lie within ``parent`` when a parent was named, else they are the ones whose place
+    the report's text names best (their prefecture or province; none when it names none). Zone
+    names (高新区, 新区) and real division names are never read so. Returns (candidates, as written).
+    """
+    index, names = _one_off_index(), _index().names
+    found: dict[str, Division] = {}
+    written = ""
+    for length in range(3, min(8, len(text)) + 1):
+        key = text[:length]
+        if key in names or _ZONE.search(key):
+            continue
+        for i in range(length - 1):
+            for division in index.get(key[:i] + "\0" + key[i + 1:], ()):
+                if _valid_in(division, year) and (parent is None or _is_within(division, parent)):
+                    found.setdefault(division.code, division)
+                    written = written or key
+    candidates = _dedupe(list(found.values()), year)
+    if parent is None and candidates:
+        scores = {d.code: _context_score(d, context) for d in candidates}
+        best = max(scores.values())
+        candidates = [d for d in candidates if best > 0 and scores[d.code] == best]
+    return candidates, written
+
+
 def resolve_publisher(
     name: str | None, context_text: str = "", report_year: int | None = None
 ) -> PublisherMatch:
@@ -445,7 +489,11 @@ def resolve_publisher(
         if _coverage(other) > _coverage(mentions):
             normalized, mentions, outside_year = as_written, other, other_outside
     methods = ["name", "outside_year"] if outside_year else ["name"]
+    context = context_text[:MAX_CONTEXT_CHARS] if isinstance(context_text, str) else ""
     if not mentions:
+        candidates, written = _misread(normalized, None, report_year, context)
+        if candidates:
+            return _misread_match(name, normalized, candidates, written, normalized[len(written):])
         return PublisherMatch(name, normalized, _classify_kind(normalized, False),
                               reason=f"no administrative division named in {normalized!r}", method="name")
 
@@ -464,6 +512,11 @@ def resolve_publisher(
         used.append(mention)
     last = used[-1]
     remainder = normalized[last.end :]
+    parents = _dedupe([p[-1] for p in paths], report_year)
+    if len(parents) == 1 and parents[0].level != LEVEL_COUNTY:
+        candidates, written = _misread(remainder, parents[0], report_year, context)
+        if candidates:
+            return _misread_match(name, normalized, candidates, written, remainder[len(written):])
     kind = _classify_kind(remainder, True)
     for form in (_SHORT, _ALIAS):
         if any(m.form == form for m in used):
@@ -473,7 +526,6 @@ def resolve_publisher(
     confidence = {_FULL: 0.95, _ALIAS: 0.9, _SHORT: 0.85}[last.form]
     if len(used) > 1:
         confidence = min(0.98, confidence + 0.03)
-    context = context_text[:MAX_CONTEXT_CHARS] if isinstance(context_text, str) else ""
 
     if len(candidates) > 1:
         places = _join([_display(d) for d in sorted(candidates, key=lambda d: d.code)])
@@ -502,3 +554,18 @@ def resolve_publisher(
         name, normalized, kind, status=STATUS_RESOLVED, confidence=round(confidence, 2),
         method="+".join(methods), **_fill(division),
     )
+
+
+def _misread_match(name: str, normalized: str, candidates: list[Division], written: str,
+                   remainder: str) -> PublisherMatch:
+    """A publisher named with one misread character: resolved (lower confidence) when one division fits."""
+    kind = _classify_kind(remainder, True)
+    if len(candidates) == 1:
+        division = candidates[0]
+        return PublisherMatch(name, normalized, kind, status=STATUS_RESOLVED, confidence=MISREAD_CONFIDENCE,
+                              reason=f"{written} read as {division.name} (one character differs)",
+                              method="name+misread", **_fill(division))
+    places = _join([_display(d) for d in sorted(candidates, key=lambda d: d.code)])
+    return PublisherMatch(name, normalized, kind, status=STATUS_AMBIGUOUS, **_common(candidates),
+                          reason=f"{written} is no division; one character differs from {places}",
+                          method="name+misread")

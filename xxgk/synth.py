@@ -18,6 +18,7 @@ import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -118,13 +119,27 @@ def expected_cells(template: str) -> int:
     return t2 + len(outcome_codes(template)) * len(APPLICANTS) + len(T4_BLOCKS) * len(T4_RESULTS)
 
 
-PUBLISHERS = [
-    ("常州市", "武进区"), ("沈阳市", "苏家屯区"), ("韶关市", "武江区"), ("杭州市", "西湖区"), ("苏州市", "吴江区"),
-    ("宿迁市", "沭阳县"), ("福州市", "鼓楼区"), ("南京市", "玄武区"), ("成都市", "武侯区"), ("广州市", "天河区"),
-    ("武汉市", "江汉区"), ("西安市", "雁塔区"), ("淮安市", "清江浦区"), ("长沙市", "岳麓区"), ("郑州市", "金水区"),
-    ("济南市", "历下区"), ("合肥市", "蜀山区"), ("宁波市", "鄞州区"), ("厦门市", "思明区"), ("昆明市", "五华区"),
-    ("徐州市", "铜山区"), ("无锡市", "滨湖区"), ("青岛市", "崂山区"), ("南通市", "如东县"), ("盐城市", "射阳县"),
+# A report is published by one body: a department of a county-level government, as in the real
+# corpus (about 3,000 counties × three dozen departments ≈ the 100,000 bodies that publish), so the
+# cross-report checks see about one report per body and year, not thousands.
+DEPARTMENTS = [
+    "人民政府", "人民政府办公室", "发展和改革局", "教育局", "科学技术局", "工业和信息化局", "公安分局", "民政局",
+    "司法局", "财政局", "人力资源和社会保障局", "自然资源局", "生态环境局", "住房和城乡建设局", "交通运输局",
+    "水务局", "农业农村局", "商务局", "文化和旅游局", "卫生健康委员会", "退役军人事务局", "应急管理局", "审计局",
+    "市场监督管理局", "统计局", "医疗保障局", "城市管理局", "林业局", "体育局", "信访局", "行政审批局",
+    "数据资源管理局", "民族宗教事务局", "机关事务管理局", "粮食和物资储备局", "供销合作社",
 ]
+
+
+@lru_cache(maxsize=1)
+def counties() -> list[tuple[str, str]]:
+    """(prefecture, county) names of the current county-level divisions (GB/T 2260), in code order."""
+    from xxgk.divisions import iter_divisions
+
+    divisions = list(iter_divisions())
+    names = {d.code: d.name for d in divisions if d.level == "prefecture"}
+    return [(names.get(d.parent_code or "", ""), d.name) for d in divisions
+            if d.level == "county" and d.valid_to is None and not d.name.endswith("市辖区")]
 
 # --------------------------------------------------------------------------- noise
 
@@ -231,8 +246,10 @@ class _Builder:
         layout = layouts[rng.randrange(len(layouts))]
         template = templates[rng.randrange(len(templates))]
         year = rng.choice((2019, 2020)) if template == "2019" else rng.choice((2021, 2022, 2023, 2024))
-        city, district = PUBLISHERS[rng.randrange(len(PUBLISHERS))]
-        self.r = Report(index, layout, template, year, f"{city}{district}人民政府", f"{district}人民政府")
+        places = counties()
+        city, district = places[rng.randrange(len(places))]
+        department = DEPARTMENTS[rng.randrange(len(DEPARTMENTS))]
+        self.r = Report(index, layout, template, year, f"{city}{district}{department}", f"{district}{department}")
         noise = [k for k, p in NOISE_RATES.items() if rng.random() < p and layout in _LAYOUT_NOISE.get(k, {layout})]
         if "signed_cn" in noise and "signed_plus" in noise:
             noise.remove("signed_plus")
@@ -479,7 +496,7 @@ class _Builder:
         b.append(("p", f"本报告由{r.publisher}根据《中华人民共和国政府信息公开条例》要求编制。本报告所列数据的统计期限"
                        f"自{r.year}年1月1日起至{r.year}年12月31日止。"))
         b.append(("h", "一、总体情况"))
-        b.append(("p", f"{r.year}年，{r.short_name[:-4]}坚持以公开为常态、不公开为例外，深入推进政务公开工作。"
+        b.append(("p", f"{r.year}年，{r.short_name.removesuffix('人民政府')}坚持以公开为常态、不公开为例外，深入推进政务公开工作。"
                        f"全年共收到政府信息公开申请{new}件，办结{handled}件。"))
         b.append(("p", "（一）主动公开。通过政府门户网站集中发布各类政府信息，及时回应社会关切。"))
         b.append(("h", "二、主动公开政府信息情况"))
@@ -498,7 +515,7 @@ class _Builder:
         b.append(("p", "一是公开内容的深度有待加强；二是政策解读形式较为单一。下一步将加强培训，提升公开质量。"))
         b.append(("h", "六、其他需要报告的事项"))
         if r.template == "2021":
-            b.append(("p", f"本年度{r.short_name[:-4]}未收取信息处理费。"))
+            b.append(("p", f"本年度{r.short_name.removesuffix('人民政府')}未收取信息处理费。"))
         else:
             b.append(("p", "无。"))
         return b
@@ -737,11 +754,12 @@ def _deflate_parts(head: bytes, unit: bytes, repeat: int, tail: bytes) -> tuple[
     return a, b, c.compress(tail) + c.flush(zlib.Z_FINISH)
 
 
-def _write_zip_bomb(path: Path, inflated: int = BOMB_BYTES) -> None:
+def _write_zip_bomb(path: Path, inflated: int = BOMB_BYTES, declared: int | None = None) -> None:
     """A DOCX whose word/document.xml inflates to about ``inflated`` bytes (< 4 GiB), written directly.
 
     The deflate stream is one compressed 1 MiB block of spaces repeated, so nothing big is ever held in
-    memory or compressed; the CRC is computed over the inflated bytes chunk by chunk.
+    memory or compressed; the CRC is computed over the inflated bytes chunk by chunk. ``declared``
+    makes the zip headers lie about the member's uncompressed size (a bomb that hides from size checks).
     """
     head = (b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
             b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>')
@@ -765,7 +783,8 @@ def _write_zip_bomb(path: Path, inflated: int = BOMB_BYTES) -> None:
             central.append(_zip_local(fh, name, zlib.crc32(data), len(raw), len(data)))
             fh.write(raw)
         size = len(head) + repeat * len(unit) + len(tail)
-        central.append(_zip_local(fh, "word/document.xml", crc, len(a) + repeat * len(b) + len(c), size))
+        central.append(_zip_local(fh, "word/document.xml", crc, len(a) + repeat * len(b) + len(c),
+                                  size if declared is None else declared))
         fh.write(a)
         for _ in range(repeat):
             fh.write(b)
@@ -803,8 +822,13 @@ def _write_big_html(path: Path, size: int) -> None:
 
 
 def hostile_samples(out_dir: Path, big_html_bytes: int = 200 * 1024 * 1024,
-                    zip_bomb_bytes: int = BOMB_BYTES) -> list[Path]:
-    """Write hostile files (empty, garbage, truncated, bomb, huge, lying encoding, odd tables); return paths."""
+                    zip_bomb_bytes: int = BOMB_BYTES, inline_image_bytes: int = 0) -> list[Path]:
+    """Write hostile files (empty, garbage, truncated, bombs, huge, lying encodings, odd tables); return paths.
+
+    The readable ones are all built from ``build_report(1, 11, ("html",), ("2019",))`` (the ground truth
+    of their good cells); ``inline_image_bytes`` > 0 adds ``inline_images.html``, that report with that
+    many bytes of base64 images pasted inline.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random("hostile")
@@ -832,17 +856,68 @@ def hostile_samples(out_dir: Path, big_html_bytes: int = 200 * 1024 * 1024,
     bomb = out_dir / "zip_bomb.docx"
     _write_zip_bomb(bomb, zip_bomb_bytes)
     paths.append(bomb)
+    ratio = out_dir / "zip_bomb_ratio.docx"  # under every size cap, but 1000:1
+    _write_zip_bomb(ratio, 150 * 1024 * 1024)
+    paths.append(ratio)
+    liar = out_dir / "zip_bomb_lying.docx"  # the headers say 60 KB, the stream inflates past 1 GiB
+    _write_zip_bomb(liar, zip_bomb_bytes, declared=60_000)
+    paths.append(liar)
     big = out_dir / "big.html"
     _write_big_html(big, big_html_bytes)
     paths.append(big)
     lying = render_html(blocks, "utf-8").encode("gbk")
-    write("lying_encoding.html", lying)
+    write("lying_encoding.html", lying)  # declared UTF-8, GBK bytes
+    write("lying_encoding_gbk.html", render_html(blocks, "gbk").encode("utf-8"))  # declared GBK, UTF-8 bytes
+    write("utf16.txt", render_text_tab(blocks).encode("utf-16"))  # with its BOM
     no_t3 = [b for b in blocks if not (b[0] == "table" and "申请人情况" in str(b[1]))]
     write("missing_table3.html", render_html(no_t3).encode("utf-8"))
     write("extra_rows_cols.html", render_html(_extra_rows_cols(blocks)).encode("utf-8"))
+    write("missing_rows_cols.html", render_html(_missing_rows_cols(blocks)).encode("utf-8"))
     write("odd_numbers.html", render_html(_odd_numbers(blocks)).encode("utf-8"))
     write("odd_numbers.txt", render_text_tab(_odd_numbers(blocks)).encode("utf-8"))
+    if inline_image_bytes:
+        images = out_dir / "inline_images.html"
+        _write_inline_images(images, html, inline_image_bytes, rng)
+        paths.append(images)
     return paths
+
+
+def _write_inline_images(path: Path, html: bytes, size: int, rng: random.Random) -> None:
+    """The page with ``size`` bytes of base64 images pasted inline (as CMS editors do), written in chunks."""
+    import base64
+
+    img = (b'<p><img src="data:image/png;base64,'
+           + base64.encodebytes(rng.randbytes(3 * 1024 * 1024)).replace(b"\n", b"\r\n") + b'" /></p>\n')
+    cut = html.index(b"<div class=\"article_area\">")
+    with path.open("wb") as fh:
+        fh.write(html[:cut])
+        for _ in range(max(1, size // len(img))):
+            fh.write(img)
+        fh.write(html[cut:])
+
+
+def _missing_rows_cols(blocks: list[Block]) -> list[Block]:
+    """Table 3 without its last row (四、结转下年度继续办理) and with two rows one value short; table 4's
+    data row one value short; table 2 without its 规范性文件 row."""
+    out: list[Block] = []
+    for kind, val in blocks:
+        if kind != "table":
+            out.append((kind, val))
+            continue
+        rows = [list(r) for r in val]  # type: ignore[union-attr]
+        text = str(val)
+        if "申请人情况" in text:
+            rows = rows[:-1]
+            for row in rows:
+                if any(c.text.startswith(("（一）予以公开", "(一)予以公开", "1.属于国家秘密"))
+                       for c in row):
+                    row.pop()
+        elif "行政复议" in text:
+            rows[-1].pop()
+        elif "信息内容" in text:
+            rows = [r for r in rows if r[0].text != "规范性文件"]
+        out.append(("table", rows))
+    return out
 
 
 def _extra_rows_cols(blocks: list[Block]) -> list[Block]:
@@ -860,14 +935,24 @@ def _extra_rows_cols(blocks: list[Block]) -> list[Block]:
     return out
 
 
-ODD_NUMBERS = ["1e308", "12,34,5", "０１２", "-0", "NaN", "99999999999999999999999", "1.2.3", "１２万元", "--253"]
+ODD_NUMBERS = ["1e308", "12,34,5", "０１２", "-0", "NaN", "99999999999999999999999", "1.2.3", "１２万元", "--253",
+               "1.5e3", "--3", "３６４６２万元", "12 34", "1,234", "＋５", "1/2", "３（增）"]
 
 
 def _odd_numbers(blocks: list[Block]) -> list[Block]:
-    """Every numeric cell of table 3 replaced by an odd number string."""
+    """Every numeric cell of table 3 replaced by an odd number string; table 2's 采购总金额 (2019) and
+    本年收费金额 (2021) money cells say ``３６４６２万元``."""
     out: list[Block] = []
     k = 0
     for kind, val in blocks:
+        if kind == "table" and "信息内容" in str(val):
+            rows = [list(r) for r in val]  # type: ignore[union-attr]
+            money_row = "政府集中采购" if "采购项目数量" in str(val) else "行政事业性收费"
+            for row in rows:
+                if row[0].text == money_row:
+                    row[-1] = LCell("３６４６２万元", row[-1].rs, row[-1].cs)
+            out.append(("table", rows))
+            continue
         if kind == "table" and "申请人情况" in str(val):
             rows = []
             for row in val:  # type: ignore[union-attr]

@@ -1,0 +1,65 @@
+"""`python -m xxgk.accuracy`: every document with a hand-read expected file, through process_bytes, is exact."""
+
+from __future__ import annotations
+
+import yaml
+
+from xxgk import accuracy
+from xxgk.accuracy import EXPECTED_DIR, ROOT
+
+
+def _yaml_counts() -> tuple[int, int, int]:
+    """(expected files, documents, cells) counted straight from the YAML, not through xxgk.accuracy."""
+    files = documents = cells = 0
+    for path in sorted(EXPECTED_DIR.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        per_document = (sum(len(metrics) for metrics in spec["proactive"].values())
+                        + sum(len(values) for values in spec["applications"].values())
+                        + sum(len(values) for values in spec["reviews_litigation"].values()))
+        files += 1
+        documents += len(spec["documents"])
+        cells += per_document * len(spec["documents"])
+    return files, documents, cells
+
+
+def test_every_document_is_exact_and_the_counts_are_the_yaml_files(capsys):
+    status, results = accuracy.run([])
+    out = capsys.readouterr().out
+    assert status == 0
+    files, documents, cells = _yaml_counts()
+    assert (files, documents) == (11, 21)
+    assert len(results) == documents
+    assert len({r.expected_file for r in results}) == files
+    assert sum(r.score.expected for r in results) == cells
+    assert sum(r.score.exact for r in results) == cells
+    assert sum(r.score.found for r in results) == cells
+    assert sum(r.score.extra for r in results) == 0
+    assert all(r.ok and r.score.problems == [] for r in results)
+    assert all((ROOT / r.document).is_file() for r in results)
+    total = out.strip().splitlines()[-1]
+    assert total.split("|")[1].strip() == f"total ({documents} documents)"
+    assert [c.strip() for c in total.split("|")[5:10]] == [str(cells), str(cells), str(cells), "0", "100.00%"]
+    layouts = {r.layout for r in results}
+    assert layouts == {"text_tab", "text_pipe", "html", "docx", "pdf"}
+
+
+def test_a_wrong_value_fails_the_run_unless_no_fail(tmp_path, capsys):
+    spec = yaml.safe_load((EXPECTED_DIR / "seed_004.yaml").read_text(encoding="utf-8"))
+    spec["documents"] = spec["documents"][:1]
+    spec["applications"]["new_received"][0] += 1  # one cell misread by hand
+    spec["reviews_litigation"].pop("litigation_after_review")  # five facts the file does not list
+    (tmp_path / "seed_004.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    args = ["--expected-dir", str(tmp_path)]
+    assert accuracy.main(args) == 1
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| samples/004_"))
+    assert [c.strip() for c in row.split("|")[5:10]] == ["193", "193", "192", "5", "99.48%"]
+    assert "('applications', 'new_received', 'natural_person'): got 0.0 (reported" in out
+    assert "('reviews_litigation', 'litigation_after_review', 'total'): unexpected fact" in out
+    assert accuracy.main([*args, "--no-fail"]) == 0
+
+
+def test_tests_use_the_same_comparison():
+    from tests import expected
+
+    assert expected.compare is accuracy.compare and expected.expected_cells is accuracy.expected_cells
