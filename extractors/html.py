@@ -230,7 +230,8 @@ def _row_groups(table: LexborNode) -> list[list[LexborNode]]:
 
 
 def _row_cells(tr: LexborNode) -> list[LexborNode]:
-    return [c for c in tr.iter() if c.tag in ("td", "th") and not _is_hidden(c)]
+    """The row's cells (hidden ones were removed from the tree before tables are read)."""
+    return [c for c in tr.iter() if c.tag in ("td", "th")]
 
 
 def _form_table(table: LexborNode, number: int, warnings: list[str]) -> Table:

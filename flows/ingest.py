@@ -10,9 +10,11 @@ import atexit
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -20,13 +22,23 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from xxgk import staging
-from xxgk.batch import ExtractedBatch, extract_items
+from xxgk.batch import ExtractedBatch, extract_items, merge_batches, to_batch
 from xxgk.build import build_warehouse
 from xxgk.export import export_parquet
-from xxgk.process import EXTRACTOR_VERSION, SourceItem, source_uri_for
+from xxgk.process import EXTRACTOR_VERSION, SourceItem, failed_item, source_uri_for
 from xxgk.sources_local import discover_files
 
 _POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool (the next task makes a new one); another task may have done it already."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is pool:
+            _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor | None:
@@ -34,22 +46,44 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
     global _POOL
     if workers <= 1:
         return None
-    if _POOL is None:
-        # spawn, not fork: a forked child inherits the parent's polars/Arrow thread pools mid-state and
-        # can deadlock on their locks; spawned workers import the extractors once and are reused
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        atexit.register(_POOL.shutdown, cancel_futures=True)
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            # spawn, not fork: a forked child inherits the parent's polars/Arrow thread pools mid-state
+            # and can deadlock on their locks; spawned workers import the extractors once and are reused
+            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            atexit.register(_POOL.shutdown, cancel_futures=True)
+        return _POOL
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=0)
 def extract_batch(items: list[SourceItem], workers: int = 1) -> ExtractedBatch:
     """Extract and map one batch of files into columnar frames (in the flow's process pool, or right
-    here when the task itself runs on a Dask worker)."""
+    here when the task itself runs on a Dask worker).
+
+    A worker process that dies (a segfault in a C library, the kernel's OOM killer) breaks the
+    pool: the batch is then re-run file by file in fresh pools, and a file that kills its worker
+    again is recorded as failed (``worker_crashed``) while the rest of the batch loads.
+    """
     pool = _pool(workers)
     if pool is None:
         return extract_items(items)
-    return pool.submit(extract_items, items).result()
+    try:
+        return pool.submit(extract_items, items).result()
+    except BrokenProcessPool:
+        _discard_pool(pool)
+    return merge_batches([_extract_alone(item, workers) for item in items])
+
+
+def _extract_alone(item: SourceItem, workers: int, attempts: int = 2) -> ExtractedBatch:
+    """One file in the pool; twice, since a crash of another batch's file can break the pool under it."""
+    for _ in range(attempts):
+        pool = _pool(workers)
+        try:
+            return pool.submit(extract_items, [item]).result()
+        except BrokenProcessPool:
+            _discard_pool(pool)
+    return to_batch([failed_item(item, "extract", "worker_crashed",
+                                 "the extraction process died while reading this file (crash or out of memory)")])
 
 
 @task(name="build-warehouse", cache_policy=NO_CACHE)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from extractors.grid import Cell, Document, Table
 from transforms.labels import best_match, normalize_label, to_simplified
@@ -155,12 +156,21 @@ def _missing(base: dict, reason: str, raw: str | None = None, locator: str | Non
 
 def _article_code(row: Row) -> str | None:
     for text in row.label_texts:
-        match = _ARTICLE.search(re_space(text))
-        if match:
-            numeral = match.group(1)
-            number = _NUMERALS.get(numeral) if len(numeral) == 1 else 10 + _NUMERALS.get(numeral[-1], 0)
-            return f"art20_{number}"
+        code = _article_of_label(text)
+        if code:
+            return code
     return None
+
+
+@lru_cache(maxsize=65536)
+def _article_of_label(text: str) -> str | None:
+    """``第二十条第（一）项`` → ``art20_1`` (labels repeat across reports: cached)."""
+    match = _ARTICLE.search(re_space(text))
+    if not match:
+        return None
+    numeral = match.group(1)
+    number = _NUMERALS.get(numeral) if len(numeral) == 1 else 10 + _NUMERALS.get(numeral[-1], 0)
+    return f"art20_{number}"
 
 
 def re_space(text: str) -> str:

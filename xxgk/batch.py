@@ -98,3 +98,12 @@ def extract_items(items: list[SourceItem]) -> ExtractedBatch:
     """The unit of work of one extraction task, run in a worker process: files → one columnar batch."""
     results, unchanged = process_batch(items)
     return to_batch(results, unchanged)
+
+
+def merge_batches(parts: list[ExtractedBatch]) -> ExtractedBatch:
+    """One batch from several (the pieces of a batch re-run file by file after a worker died)."""
+    parts = [p for p in parts if p.frames]
+    if not parts:
+        return ExtractedBatch()
+    frames = {name: pa.concat_tables([p.frames[name] for p in parts]) for name in parts[0].frames}
+    return ExtractedBatch(frames, sum(p.unchanged for p in parts), parts[0].worker)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from transforms.sections import split_sections
 from transforms.segment import segment_flat
 
 EXTRACTOR_VERSION = "0.1.0"
+FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
 FACT_FIELDS = tuple(f.name for f in fields(Fact))
 TABLE_CODES = ("proactive", "applications", "reviews_litigation")
 
@@ -98,18 +102,8 @@ def _is_pre2019(doc: Document, mapped: MappedReport) -> bool:
 
 def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     """Extract, map and describe one report; failures become records, never exceptions."""
-    sha = hashlib.sha256(data).hexdigest()
-    rid = report_id_for(item.source_uri)
-    base = {
-        "report_id": rid,
-        "source_uri": item.source_uri,
-        "sha256": sha,
-        "byte_size": len(data),
-        "fetched_at": item.fetched_at,
-        "ingested_at": _now(),
-        "extractor_version": EXTRACTOR_VERSION,
-        "publisher_hint": item.publisher_hint,
-    }
+    base = _base(item, data)
+    rid = base["report_id"]
     try:
         source_format, doc = extract_bytes(data, item.name or item.path, item.http_charset)
         stage = "map"
@@ -203,6 +197,25 @@ def resolve_publisher_fields(name: str | None, text: str, year: int | None) -> d
     }
 
 
+def _base(item: SourceItem, data: bytes | None) -> dict:
+    """The columns every report row has, whatever happened to it."""
+    return {
+        "report_id": report_id_for(item.source_uri),
+        "source_uri": item.source_uri,
+        "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
+        "byte_size": len(data) if data is not None else None,
+        "fetched_at": item.fetched_at,
+        "ingested_at": _now(),
+        "extractor_version": EXTRACTOR_VERSION,
+        "publisher_hint": item.publisher_hint,
+    }
+
+
+def failed_item(item: SourceItem, stage: str, code: str, message: str, data: bytes | None = None) -> ReportRecords:
+    """The records of a file that could not be processed: a failed report and its ingest error."""
+    return _failed(_base(item, data), stage, code, message)
+
+
 def _failed(base: dict, stage: str, code: str, message: str) -> ReportRecords:
     report = base | _EMPTY | {"status": "failed", "status_reason": f"{code}: {message}"}
     error = {"report_id": base["report_id"], "source_uri": base["source_uri"], "sha256": base["sha256"],
@@ -221,12 +234,38 @@ def process_item(item: SourceItem, max_bytes: int = 256 * 1024 * 1024) -> Report
         if item.known_sha256 and hashlib.sha256(data).hexdigest() == item.known_sha256:
             return None
     except (OSError, ExtractionError) as exc:
-        base = {"report_id": report_id_for(item.source_uri), "source_uri": item.source_uri, "sha256": None,
-                "byte_size": None, "fetched_at": item.fetched_at, "ingested_at": _now(),
-                "extractor_version": EXTRACTOR_VERSION, "publisher_hint": item.publisher_hint}
         code = exc.code if isinstance(exc, ExtractionError) else "unreadable_file"
-        return _failed(base, "read", code, str(getattr(exc, "message", exc)))
-    return process_bytes(data, item)
+        return failed_item(item, "read", code, str(getattr(exc, "message", exc)))
+    try:
+        with time_limit(FILE_SECONDS):
+            return process_bytes(data, item)
+    except FileTimeout:
+        return failed_item(item, "extract", "timeout",
+                           f"reading the file took longer than {FILE_SECONDS} s (pathological layout?)", data)
+
+
+class FileTimeout(BaseException):
+    """Raised by ``time_limit`` (a BaseException, so ``process_bytes`` cannot record it as its own error)."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` (SIGALRM: only in a process's main thread, where pool
+    workers run their tasks; elsewhere the block runs unbounded)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise FileTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def process_batch(items: list[SourceItem]) -> tuple[list[ReportRecords], int]:
