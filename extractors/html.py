@@ -51,6 +51,8 @@ from extractors.grid import Cell, Document, ExtractionError, Table, too_large
 MAX_BYTES = 50 * 1024 * 1024
 MAX_COLSPAN = 1000  # as HTML does; rowspans end at their row group
 MAX_GRID_SLOTS = 2_000_000  # rowspan x colspan slots per table before ExtractionError("too_complex")
+MAX_TABLES = 1000  # <table> elements per page (layout tables included) before ExtractionError("too_complex")
+MAX_DESCENT = 100  # container search depth (real pages nest the article 5-30 elements deep)
 SANE_COLSPAN = 64  # spans above this do not define the table width
 DOMINANT_SHARE = 0.75
 PROSE_CELL_CHARS = 400  # a cell holding more text than this is page layout, not a report table cell
@@ -326,15 +328,6 @@ def _row_texts(table: Table, row: int) -> tuple[str, ...]:
     return tuple(c.text for c in table.rows()[row])
 
 
-def _boundaries(table: Table, row: int, shift: int = 0) -> tuple[int, ...]:
-    """Start columns of the cells seen in a grid row (covering cells included)."""
-    return tuple(c.col + shift for c in table.row_views()[row])
-
-
-def _ends(table: Table, row: int) -> tuple[int, ...]:
-    return tuple(c.col + c.col_span for c in table.row_views()[row])
-
-
 def _drop_repeated_header(prev: Table, nxt: Table) -> Table:
     """Drop leading rows of ``nxt`` that repeat the first rows of ``prev`` (Word repeats headers)."""
     k = 0
@@ -355,15 +348,17 @@ def _continuation_shift(prev: Table, nxt: Table) -> int | None:
     """Column shift at which ``nxt`` continues ``prev``, or None when it starts a new table."""
     if not prev.cells or not nxt.cells or nxt.n_cols > prev.n_cols:
         return None
-    first = (_boundaries(nxt, 0), _ends(nxt, 0))
-    for r in range(prev.n_rows):
-        if (_boundaries(prev, r), _ends(prev, r)) == first:
-            return 0
+    def shape(view: list[Cell]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return tuple(c.col for c in view), tuple(c.col + c.col_span for c in view)
+
+    views = prev.row_views()  # once: the grid of a long merged table is not rebuilt per row
+    first = shape(nxt.row_views()[0])
+    if any(shape(view) == first for view in views):
+        return 0
     shift = prev.n_cols - nxt.n_cols
     if shift == 0 or not any(_is_value_like(c.text) for c in nxt.rows()[0]):
         return None
-    last = prev.n_rows - 1
-    pairs = [(b, e) for b, e in zip(_boundaries(prev, last), _ends(prev, last), strict=True) if b >= shift]
+    pairs = [(b, e) for b, e in zip(*shape(views[-1]), strict=True) if b >= shift]
     shifted = [(b + shift, e + shift) for b, e in zip(first[0], first[1], strict=True)]
     return shift if pairs == shifted else None
 
@@ -422,7 +417,7 @@ def _lca(a: LexborNode, b: LexborNode) -> LexborNode:
 def _find_container(body: LexborNode, kinds: dict[int, str]) -> LexborNode:
     """Descend while one child holds most of the visible text; stop at data tables."""
     node = body
-    while True:
+    for _ in range(MAX_DESCENT):  # each step reads the subtree's text: deep nesting must not make it quadratic
         total = _visible_len(node)
         kids = list(node.iter())
         if total == 0 or not kids:
@@ -603,6 +598,8 @@ def extract_html(data: bytes, http_charset: str | None = None) -> Document:
     meta = _read_meta(tree)
     meta["charset"] = charset
     numbers = {t.mem_id: i for i, t in enumerate(tree.css("table"), start=1)}
+    if len(numbers) > MAX_TABLES:
+        raise ExtractionError("too_complex", f"the page has {len(numbers)} tables, over the cap of {MAX_TABLES}")
     for node in tree.css(_JUNK):
         node.decompose()
     for node in [n for n in tree.css("[style], [hidden]") if _is_hidden(n)]:

@@ -25,7 +25,7 @@ from xxgk.build import build_warehouse
 from xxgk.process import SourceItem, process_batch, source_uri_for
 from xxgk.synth import build_report, expected_cells, hostile_samples, render_report
 
-pytestmark = pytest.mark.slow  # ~5 s: a 200 MB and a 60 MB page are written, read and hashed
+slow = pytest.mark.slow  # the batch takes ~4 s: a 200 MB and a 60 MB page are written, read and hashed
 
 MB = 1024 * 1024
 GOOD = [(2, "text_tab"), (3, "html"), (4, "docx")]  # (index, layout) of build_report(i, seed=5)
@@ -45,6 +45,7 @@ FAILED = {
     "zip_bomb_lying.docx": ("docx_unreadable", "member 'word/document.xml' is corrupt or truncated: BadZipFile: "
                                                "Bad CRC-32"),
     "big.html": ("too_large", "MB (209768276 bytes), over the 50 MB cap for HTML pages"),
+    "many_tables.html": ("too_complex", "the page has 2003 tables, over the cap of 1000"),
 }
 
 # what each garbled table-3 cell of odd_numbers.* reads as: (value, value_status, note)
@@ -133,6 +134,7 @@ def got(facts: dict) -> dict:
     return {key: (value, status) for key, (value, status, *_rest) in facts.items()}
 
 
+@slow
 def test_every_unreadable_file_is_one_error_with_a_specific_code(ingested) -> None:
     errors, reports = ingested["errors"], ingested["reports"]
     assert set(errors) == set(FAILED)
@@ -145,17 +147,23 @@ def test_every_unreadable_file_is_one_error_with_a_specific_code(ingested) -> No
     assert "internal_error" not in {e[1] for e in errors.values()}
 
 
+@slow
 def test_the_good_reports_load_exactly(ingested) -> None:
     for name, report in ingested["truths"].items():
         assert ingested["reports"][name][0] == "loaded", ingested["reports"][name]
         assert got(ingested["facts"][name]) == truth_of(report), name
         assert len(ingested["facts"][name]) == expected_cells(report.template)
+        # the raw text as printed (the text layout trims a leading full-width space) and the unit
+        raw_unit = {k: ((raw or "").strip(), unit) for k, (_, _, raw, _, unit, _) in ingested["facts"][name].items()}
+        assert raw_unit == {k: (v[6].strip(), v[5]) for k, v in report.cells.items()}, name
 
 
+@slow
 @pytest.mark.parametrize("name", ["lying_encoding.html", "lying_encoding_gbk.html", "utf16.txt",
-                                  "inline_images.html"])
+                                  "inline_images.html", "deep_nesting.html"])
 def test_readable_files_load_exactly(ingested, name: str) -> None:
-    # declared UTF-8 on GBK bytes and the reverse, UTF-16 text, 60 MB of pasted images: all read exactly
+    # declared UTF-8 on GBK bytes and the reverse, UTF-16 text, 60 MB of pasted images, the report 20000
+    # elements deep: all read exactly
     status, reason, warnings, _ = ingested["reports"][name]
     assert (status, reason) == ("loaded", None)
     assert got(ingested["facts"][name]) == truth_of(ingested["hostile_truth"])
@@ -163,6 +171,7 @@ def test_readable_files_load_exactly(ingested, name: str) -> None:
         assert "MB of inline base64 data: URIs dropped" in warnings
 
 
+@slow
 def test_extra_rows_and_columns_are_kept_aside(ingested) -> None:
     facts = ingested["facts"]["extra_rows_cols.html"]
     assert got(facts) == truth_of(ingested["hostile_truth"])
@@ -172,6 +181,7 @@ def test_extra_rows_and_columns_are_kept_aside(ingested) -> None:
                      "extra cells: 3 values for 2 columns", "extra cells: 16 values for 15 columns"}
 
 
+@slow
 def test_missing_rows_and_columns_are_missing_with_their_reason(ingested) -> None:
     truth = truth_of(ingested["hostile_truth"])
     facts = ingested["facts"]["missing_rows_cols.html"]
@@ -196,6 +206,7 @@ def test_missing_rows_and_columns_are_missing_with_their_reason(ingested) -> Non
     assert status == "partial" and reason.startswith("32 cells missing; 7 cells inferred")
 
 
+@slow
 def test_a_missing_table_and_a_truncated_page(ingested) -> None:
     truth = truth_of(ingested["hostile_truth"])
     facts = got(ingested["facts"]["missing_table3.html"])
@@ -212,6 +223,7 @@ def test_a_missing_table_and_a_truncated_page(ingested) -> None:
     assert len(read) + int(reason.split("; ")[1].split()[0]) == len(facts)
 
 
+@slow
 @pytest.mark.parametrize("name", ["odd_numbers.html", "odd_numbers.txt"])
 def test_garbled_numbers_never_become_values(ingested, name: str) -> None:
     facts = ingested["facts"][name]
@@ -233,6 +245,7 @@ def test_garbled_numbers_never_become_values(ingested, name: str) -> None:
     assert (status, reason) == ("partial", f"{n_text} cells not readable as numbers") and n_text == 96
 
 
+@slow
 def test_no_garbled_number_is_a_value_anywhere(ingested) -> None:
     for name, facts in ingested["facts"].items():
         for key, (value, status, raw, *_) in facts.items():
@@ -240,6 +253,7 @@ def test_no_garbled_number_is_a_value_anywhere(ingested) -> None:
                 assert value is None and status == "text", (name, key, raw)
 
 
+@slow
 def test_a_200_mb_page_is_refused_in_bounded_time_and_memory(tmp_path) -> None:
     # what a demanding user gets: parsing 200 MB of HTML takes ~25 s and 1.3 GB (measured with the cap
     # lifted); real report pages are < 5 MB (60 MB with pasted images, which are dropped first), so
@@ -266,3 +280,93 @@ def test_a_200_mb_page_is_refused_in_bounded_time_and_memory(tmp_path) -> None:
                                 "for HTML pages (inline data: URIs not counted)")
     assert seconds < 15
     assert peak_mb < 200 + 150  # the file's bytes once (no copy), plus the interpreter
+
+
+@slow
+def test_the_prefect_flow_with_its_process_pool_records_the_same(ingested, tmp_path, prefect_harness) -> None:
+    # the same files through flows.ingest (spawned extraction workers, Arrow batches, one writer)
+    from flows.ingest import ingest_flow
+
+    db = tmp_path / "xxgk.duckdb"
+    summary = ingest_flow(paths=[str(p) for p in ingested["paths"]], db=str(db), batch_size=10, workers=2)
+    assert (summary["files"], summary["loaded"]) == (len(ingested["paths"]),) * 2
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        errors = {uri.rsplit("/", 1)[-1]: (code, message) for uri, code, message in
+                  con.execute("select source_uri, error_code, message from ingest_errors").fetchall()}
+        n_facts = con.execute("select count(*) from stg_facts").fetchone()[0]
+    finally:
+        con.close()
+    assert errors == {name: (stage_code[1], stage_code[2]) for name, stage_code in ingested["errors"].items()}
+    assert n_facts == sum(len(f) for f in ingested["facts"].values())
+
+
+# -------------------------------------------------------------------------- fast unit checks (no batch)
+
+
+@pytest.mark.parametrize(("raw", "value", "status", "unit"), [
+    ("1e308", None, "text", None),
+    ("12,34,5", None, "text", None),
+    ("０１２", 12.0, "reported", None),
+    ("1.5e3", None, "text", None),
+    ("--3", -3.0, "reported", None),  # reference §7: `--253` is a negative change
+    ("３６４６２万元", 36462.0, "reported", "万元"),
+    ("99999999999999999999999", None, "text", None),  # a double cannot hold it exactly
+    ("123456789012345", 123456789012345.0, "reported", None),  # 15 digits: it can
+    ("12 34", None, "text", None),
+    ("²", None, "text", None),
+    ("①", None, "text", None),
+    ("١٢٣", None, "text", None),
+])
+def test_odd_number_strings(raw: str, value, status: str, unit) -> None:
+    from transforms.values import parse_value
+
+    parsed = parse_value(raw)
+    assert (parsed.value, parsed.status, parsed.unit) == (value, status, unit)
+    assert status == "reported" or parsed.note
+
+
+def test_a_garbled_value_does_not_become_the_rows_label() -> None:
+    from extractors.grid import Cell
+    from transforms.mapper import split_row
+
+    texts = ["（一）予以公开", "3", "1e308", "12,34,5", "0", "NaN", "1/2", "备注"]
+    row = split_row([Cell(0, i, t) for i, t in enumerate(texts)])
+    assert [c.text for c in row.labels] == ["（一）予以公开"]
+    assert [c.text for c in row.values] == texts[1:]  # the note column stays last, cut by fit_values
+
+
+def test_deep_nesting_stays_linear() -> None:
+    from extractors.html import extract_html
+
+    started = time.perf_counter()
+    doc = extract_html(b"<html><body>" + b"<span>" * 30000 + "报告正文".encode() + b"</body></html>")
+    seconds = time.perf_counter() - started
+    assert doc.text == "报告正文" and doc.tables == []
+    assert seconds < 5  # 31 s when every level of the container search read its whole subtree
+
+
+def test_a_file_over_the_read_cap_is_not_read(tmp_path) -> None:
+    from xxgk.process import process_item
+
+    sparse = tmp_path / "huge.pdf"
+    with sparse.open("wb") as fh:
+        fh.truncate(300 * MB)  # sparse: nothing is written, and nothing may be read
+    records = process_item(SourceItem(source_uri_for(sparse), str(sparse)))
+    assert [(e["stage"], e["error_code"], e["message"]) for e in records.errors] == [
+        ("read", "too_large", f"300.0 MB ({300 * MB} bytes), over the 256 MB cap for any file")]
+
+
+def test_a_bug_after_mapping_fails_the_file_not_the_batch(tmp_path, monkeypatch) -> None:
+    import xxgk.process as process
+
+    def broken(text):
+        raise ValueError("a bug in section splitting")
+
+    good = tmp_path / "good.txt"
+    good.write_bytes(render_report(*build_report(2, 5, ("text_tab",))))
+    monkeypatch.setattr(process, "split_sections", broken)
+    records, unchanged = process_batch([SourceItem(source_uri_for(good), str(good))])
+    assert [(e["stage"], e["error_code"], e["message"]) for e in records[0].errors] == [
+        ("describe", "internal_error", "ValueError: a bug in section splitting")]
+    assert records[0].report["status"] == "failed" and records[0].report["sha256"] is not None

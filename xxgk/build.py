@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from xxgk.dictionary import apply_comments
-from xxgk.staging import staging_path
+from xxgk.staging import memory_limit, staging_path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "core", "checks", "marts")
@@ -107,6 +107,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
     con = duckdb.connect(str(tmp))
     try:
         con.execute("SET enable_progress_bar = false")  # a bar on stdout is noise in flow logs
+        con.execute(f"SET memory_limit = '{memory_limit()}'")  # spill to disk rather than grow with N
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
         load_divisions(con)
         timings = run_models(con, load_models())

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.detect import extract_bytes
-from extractors.grid import Document, ExtractionError
+from extractors.grid import Document, ExtractionError, too_large
 from transforms.infer import infer_missing
 from transforms.mapper import Fact, MappedReport, map_document
 from transforms.metadata import extract_meta
@@ -229,7 +229,7 @@ def process_item(item: SourceItem, max_bytes: int = 256 * 1024 * 1024) -> Report
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ExtractionError("too_large", f"{size} bytes exceeds the {max_bytes}-byte cap")
+            raise too_large("any file", size, max_bytes)
         data = path.read_bytes()
         if item.known_sha256 and hashlib.sha256(data).hexdigest() == item.known_sha256:
             return None
@@ -242,6 +242,9 @@ def process_item(item: SourceItem, max_bytes: int = 256 * 1024 * 1024) -> Report
     except FileTimeout:
         return failed_item(item, "extract", "timeout",
                            f"reading the file took longer than {FILE_SECONDS} s (pathological layout?)", data)
+    except Exception as exc:  # a bug after mapping (metadata, publisher, sections): this file fails, not the batch
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return failed_item(item, "describe", "internal_error", detail, data)
 
 
 class FileTimeout(BaseException):

@@ -8,6 +8,8 @@ the version it replaces goes to ``raw_report_history``.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,9 +28,18 @@ def staging_path(db: Path) -> Path:
     return db.with_name(db.stem + ".staging.duckdb")
 
 
+def memory_limit() -> str:
+    """DuckDB's memory cap for the build and the staging writer (env XXGK_DUCKDB_MEMORY_LIMIT, e.g. 4GB)."""
+    value = os.environ.get("XXGK_DUCKDB_MEMORY_LIMIT", "1GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, re.I):
+        raise ValueError(f"XXGK_DUCKDB_MEMORY_LIMIT={value!r}: expected a size such as 512MB or 4GB")
+    return value
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
     for table, columns in SCHEMA.items():
         cols = ", ".join(f'"{name}" {_DUCK_TYPES[dtype]}' for name, dtype in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")

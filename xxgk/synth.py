@@ -875,6 +875,9 @@ def hostile_samples(out_dir: Path, big_html_bytes: int = 200 * 1024 * 1024,
     write("missing_rows_cols.html", render_html(_missing_rows_cols(blocks)).encode("utf-8"))
     write("odd_numbers.html", render_html(_odd_numbers(blocks)).encode("utf-8"))
     write("odd_numbers.txt", render_text_tab(_odd_numbers(blocks)).encode("utf-8"))
+    cut, end = html.index(b"<div class=\"article_area\">"), html.index(b"</body>")
+    write("deep_nesting.html", html[:cut] + b"<div>" * 20000 + html[cut:end] + b"</div>" * 20000 + html[end:])
+    write("many_tables.html", html[:cut] + b"<table><tr><td>a</td><td>1</td></tr></table>\n" * 2000 + html[cut:])
     if inline_image_bytes:
         images = out_dir / "inline_images.html"
         _write_inline_images(images, html, inline_image_bytes, rng)
