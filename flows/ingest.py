@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import shutil
 import sys
 import threading
 import time
@@ -22,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from xxgk import staging
-from xxgk.batch import ExtractedBatch, extract_items, merge_batches, to_batch
+from xxgk.batch import ExtractedBatch, SpooledBatch, extract_and_spool, extract_items, merge_batches, spool, to_batch
 from xxgk.build import build_warehouse
 from xxgk.export import export_parquet
 from xxgk.process import EXTRACTOR_VERSION, SourceItem, failed_item, source_uri_for
@@ -56,9 +57,9 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=0)
-def extract_batch(items: list[SourceItem], workers: int = 1) -> ExtractedBatch:
-    """Extract and map one batch of files into columnar frames (in the flow's process pool, or right
-    here when the task itself runs on a Dask worker).
+def extract_batch(items: list[SourceItem], workers: int, folder: str, name: str) -> SpooledBatch:
+    """Extract and map one batch of files into Arrow files in the spool ``folder`` (in the flow's
+    process pool, or right here when the task itself runs on a Dask worker).
 
     A worker process that dies (a segfault in a C library, the kernel's OOM killer) breaks the
     pool: the batch is then re-run file by file in fresh pools, and a file that kills its worker
@@ -66,12 +67,12 @@ def extract_batch(items: list[SourceItem], workers: int = 1) -> ExtractedBatch:
     """
     pool = _pool(workers)
     if pool is None:
-        return extract_items(items)
+        return extract_and_spool(extract_items, items, folder, name)
     try:
-        return pool.submit(extract_items, items).result()
+        return pool.submit(extract_and_spool, extract_items, items, folder, name).result()
     except BrokenProcessPool:
         _discard_pool(pool)
-    return merge_batches([_extract_alone(item, workers) for item in items])
+    return spool(merge_batches([_extract_alone(item, workers) for item in items]), folder, name)
 
 
 def _extract_alone(item: SourceItem, workers: int, attempts: int = 2) -> ExtractedBatch:
@@ -104,6 +105,27 @@ def plan_items(paths: list[str], con, items: list[SourceItem] | None = None) -> 
         sha, version = known.get(item.source_uri, (None, None))
         item.known_sha256 = sha if version == EXTRACTOR_VERSION else None
     return items
+
+
+def spool_folder(db: Path) -> Path:
+    """Where this run's extraction tasks leave their batches (beside the warehouse; Dask workers on
+    other machines need it on shared storage). Folders of killed runs are removed by the next run."""
+    for stale in db.parent.glob(f".{db.name}.spool-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = db.parent / f".{db.name}.spool-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _rss_mb() -> float:
+    """Resident memory of this (the writer's) process now, in MB (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return 0.0
 
 
 def _log(message: str) -> None:
@@ -147,6 +169,7 @@ def ingest_flow(
     con = staging.connect(staging.staging_path(Path(db)))
     loaded = unchanged = 0
     extraction_workers: set[str] = set()
+    folder = spool_folder(Path(db))
     try:
         todo = plan_items(paths, con, items)
         batches = deque(todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
@@ -155,15 +178,19 @@ def ingest_flow(
         pending = deque()
         for n in range(1, n_batches + 1):
             while batches and len(pending) < window:
-                pending.append(extract_batch.submit(batches.popleft(), workers))
-            batch = pending.popleft().result()
-            loaded += staging.load_batch(con, batch)
-            unchanged += batch.unchanged
-            extraction_workers.add(batch.worker)
-            _log(f"batch {n}/{n_batches}: {batch.n_reports} loaded, {batch.unchanged} unchanged "
-                 f"({loaded + unchanged}/{len(todo)} files, {time.perf_counter() - started:.1f}s)")
+                number = n_batches - len(batches)
+                pending.append(extract_batch.submit(batches.popleft(), workers, str(folder), f"batch-{number:06d}"))
+            spooled = pending.popleft().result()
+            loaded += staging.load_batch(con, spooled.load())
+            spooled.discard()
+            unchanged += spooled.unchanged
+            extraction_workers.add(spooled.worker)
+            _log(f"batch {n}/{n_batches}: {spooled.n_reports} loaded, {spooled.unchanged} unchanged "
+                 f"({loaded + unchanged}/{len(todo)} files, {time.perf_counter() - started:.1f}s, "
+                 f"rss {_rss_mb():.0f} MB)")
     finally:
         con.close()
+        shutil.rmtree(folder, ignore_errors=True)
     extract_load = time.perf_counter() - started
     timings = build_task(db)
     summary = {"files": len(todo), "loaded": loaded, "unchanged": unchanged,

@@ -94,14 +94,17 @@ def test_an_ingest_killed_midway_loses_nothing(tmp_path: Path, prefect_harness) 
         con.close()
     assert n_staged >= 5 + BATCH and (n_staged - 5) % BATCH == 0 and n_staged < 5 + N_REPORTS
     assert per_report == n_staged
+    # the killed run left its spool folder of extracted batches behind
+    assert list(db.parent.glob(f".{db.name}.spool-*"))
 
-    # the second run skips what was committed and completes
+    # the second run skips what was committed, completes, and clears the dead run's spool
     done = subprocess.run(_ingest_command(corpus, db), cwd=ROOT, env=_env(), capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     unchanged = sum(int(line.split(" loaded, ")[1].split()[0]) for line in done.stderr.splitlines()
                     if line.startswith("batch "))
     assert unchanged == n_staged - 5
+    assert not list(db.parent.glob(f".{db.name}.spool-*"))
 
     truth = pl.read_parquet(corpus / "ground_truth.parquet")
     expected = dict(truth.group_by("file_name").len().iter_rows())

@@ -47,7 +47,8 @@ def test_a_file_that_kills_its_worker_fails_alone(monkeypatch, tmp_path):
 
     monkeypatch.setattr(ingest, "extract_items", extract_or_die)
     try:
-        batch = ingest.extract_batch.fn(items, workers=2)
+        spooled = ingest.extract_batch.fn(items, 2, str(tmp_path), "batch-000001")
+        batch = spooled.load()
     finally:
         if ingest._POOL is not None:
             ingest._discard_pool(ingest._POOL)
