@@ -68,9 +68,6 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|mso-hide\s*:\s*all|visibility\s*
 _WS_RUN = re.compile(r"\s+")
 _SEGMENT_BREAK_ONLY = re.compile(r"[ \t]*[\r\n][ \t\r\n]*")
 _SPAN_NUMBER = re.compile(r"\s*(\d+)")
-_BLOCK_TAG = re.compile(r"<(?:" + "|".join(sorted(_BLOCKS)) + r")(?=[\s/>])", re.I)
-# a cell whose only inner block wraps all its text: <td ...> <p ...> … </p> </td>
-_ONE_WRAPPED_BLOCK = re.compile(r"<t[dh]\b[^>]*>\s*<([a-z0-9]+)\b[^>]*>.*</\1>\s*</t[dh]>\s*$", re.S | re.I)
 _VALUE_LIKE = re.compile(
     r"^[\s+\-－—–−增减]*[0-9０-９][0-9０-９,，.．]*\s*(万元|元|项|件|个|条|（[增减]）|\([增减]\))?\s*$"
     r"|^\s*[-－—–/／无]\s*$"
@@ -184,12 +181,18 @@ def _collect_blocks(root: LexborNode) -> list[str]:
 def _cell_text(node: LexborNode) -> str:
     """Text of a cell. Most cells hold at most one block (``<td><p><span>12</span></p></td>``): their
     text is the whole text, normalised, which is what the block walk gives at a tenth of the cost."""
-    html = node.html or ""
-    if "<!--" not in html:
-        blocks = len(_BLOCK_TAG.findall(html))  # the cell's own tag counts when the node is a block
-        own = 1 if node.tag in _BLOCKS else 0
-        if blocks == own or (blocks == own + 1 and _ONE_WRAPPED_BLOCK.match(html)):
-            return _normalize_inline(node.text(deep=True) or "")
+    inner: LexborNode | None = None
+    for i, descendant in enumerate(node.traverse(include_text=True)):
+        tag = descendant.tag
+        if i == 0 or tag == "-text":  # the node itself comes first
+            continue
+        if tag[0] in "-_" or (tag in _BLOCKS and inner is not None):  # a comment, or a second block
+            return _join_fragments(_collect_blocks(node))
+        if tag in _BLOCKS:
+            inner = descendant
+    whole = _normalize_inline(node.text(deep=True) or "")
+    if inner is None or whole == _normalize_inline(inner.text(deep=True) or ""):
+        return whole  # no block inside, or one block holding all the text
     return _join_fragments(_collect_blocks(node))
 
 
