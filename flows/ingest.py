@@ -191,6 +191,8 @@ def ingest_flow(
     finally:
         con.close()
         shutil.rmtree(folder, ignore_errors=True)
+        if _POOL is not None:  # the workers' memory goes back before the build needs it
+            _discard_pool(_POOL)
     extract_load = time.perf_counter() - started
     timings = build_task(db)
     summary = {"files": len(todo), "loaded": loaded, "unchanged": unchanged,
