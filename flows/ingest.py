@@ -151,7 +151,7 @@ def dask_runner(address: str, workers: int = 2):
 def ingest_flow(
     paths: list[str],
     db: str = "warehouse/xxgk.duckdb",
-    batch_size: int = 200,
+    batch_size: int = 500,
     workers: int | None = None,
     export_dir: str | None = None,
     items: list[SourceItem] | None = None,

@@ -106,7 +106,7 @@ def accuracy(db: Path, corpus: Path) -> dict[str, float]:
             "failed_identity_checks": extra, "ingest_errors": errors}
 
 
-def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7) -> dict:
+def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500) -> dict:
     from flows.ingest import ingest_flow
     from xxgk.export import export_parquet
     from xxgk.synth import generate_corpus
@@ -119,7 +119,7 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
     db = out / "xxgk.duckdb"
     with TreeMemory() as memory:
         t1 = time.perf_counter()
-        summary = ingest_flow(paths=[str(corpus)], db=str(db), workers=workers, batch_size=500)
+        summary = ingest_flow(paths=[str(corpus)], db=str(db), workers=workers, batch_size=batch_size)
         t_ingest = time.perf_counter() - t1
         t2 = time.perf_counter()
         export_parquet(db, out / "parquet")
@@ -129,6 +129,7 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
         "reports": n,
         "layouts": ",".join(layouts),
         "workers": workers,
+        "batch_size": batch_size,
         "generate_s": round(t_gen, 2),
         "extract_load_s": summary["extract_load_seconds"],
         "build_s": summary["build_seconds"],
@@ -152,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layouts", default="text_tab,text_pipe,html")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    parser.add_argument("--batch-size", type=int, default=500, help="files per extraction task")
     args = parser.parse_args(argv)
-    result = run(args.n, tuple(args.layouts.split(",")), args.workers, args.out)
+    result = run(args.n, tuple(args.layouts.split(",")), args.workers, args.out, batch_size=args.batch_size)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"duckdb {duckdb.__version__}")
     for key, value in result.items():

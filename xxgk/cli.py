@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="ingest report files or folders (a Prefect flow; idempotent)")
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
-    ingest.add_argument("--batch-size", type=int, default=200)
+    ingest.add_argument("--batch-size", type=int, default=500, help="files per extraction task (a Prefect task costs a few hundred ms)")
     ingest.add_argument("--workers", type=int, default=None, help="extraction processes (default: cores, max 2)")
     ingest.add_argument("--export", type=Path, default=None, help="also export Parquet to this folder")
     ingest.add_argument("--dask", default=None, metavar="ADDRESS",

@@ -28,18 +28,19 @@ def staging_path(db: Path) -> Path:
     return db.with_name(db.stem + ".staging.duckdb")
 
 
-def memory_limit() -> str:
-    """DuckDB's memory cap for the build and the staging writer (env XXGK_DUCKDB_MEMORY_LIMIT, e.g. 4GB)."""
-    value = os.environ.get("XXGK_DUCKDB_MEMORY_LIMIT", "1GB").strip()
+def memory_limit(variable: str = "XXGK_DUCKDB_MEMORY_LIMIT", default: str = "1GB") -> str:
+    """A DuckDB memory cap from the environment: the build (XXGK_DUCKDB_MEMORY_LIMIT, 1GB) spills to
+    disk past it; the staging writer, which only appends, needs little (XXGK_STAGING_MEMORY_LIMIT, 256MB)."""
+    value = os.environ.get(variable, default).strip()
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, re.I):
-        raise ValueError(f"XXGK_DUCKDB_MEMORY_LIMIT={value!r}: expected a size such as 512MB or 4GB")
+        raise ValueError(f"{variable}={value!r}: expected a size such as 512MB or 4GB")
     return value
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    con.execute(f"SET memory_limit = '{memory_limit('XXGK_STAGING_MEMORY_LIMIT', '256MB')}'")
     for table, columns in SCHEMA.items():
         cols = ", ".join(f'"{name}" {_DUCK_TYPES[dtype]}' for name, dtype in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
