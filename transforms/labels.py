@@ -88,15 +88,35 @@ def label_score(label: str, variant: str) -> float:
     return ratio if ratio >= 0.75 else 0.0
 
 
-def best_match(label: str, candidates: dict[str, list[str]], threshold: float = 0.6) -> tuple[str | None, float]:
+class Candidates:
+    """Codes and their label variants, frozen and hashed once (the match cache's key; build it once
+    per registry, not per row: hashing the nested tuples on every lookup cost more than the lookup)."""
+
+    __slots__ = ("items", "_hash")
+
+    def __init__(self, mapping: dict[str, list[str]]):
+        self.items = tuple((code, tuple(variants)) for code, variants in mapping.items())
+        self._hash = hash(self.items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidates) and self.items == other.items
+
+
+def best_match(label: str, candidates: dict[str, list[str]] | Candidates,
+               threshold: float = 0.6) -> tuple[str | None, float]:
     """The code whose variants best match ``label``; None when nothing or more than one fits equally."""
-    frozen = tuple((code, tuple(variants)) for code, variants in candidates.items())
-    return _best_match(normalize_label(label), frozen, threshold)
+    if not isinstance(candidates, Candidates):
+        candidates = Candidates(candidates)
+    return _best_match(normalize_label(label), candidates, threshold)
 
 
 @lru_cache(maxsize=131072)
-def _best_match(norm: str, candidates: tuple[tuple[str, tuple[str, ...]], ...], threshold: float):
+def _best_match(norm: str, candidates: Candidates, threshold: float):
     """Labels repeat across thousands of reports: the fuzzy scoring runs once per distinct label."""
+    candidates = candidates.items
     exact = [code for code, variants in candidates if norm in variants]
     if len(set(exact)) == 1:
         return exact[0], 1.0

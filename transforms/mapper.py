@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from extractors.grid import Cell, Document, Table
-from transforms.labels import best_match, normalize_label, to_simplified
+from transforms.labels import Candidates, best_match, normalize_label, to_simplified
 from transforms.registry import (
     APPLICANT_ORDER,
     BLOCK_ORDER,
@@ -178,11 +178,40 @@ def re_space(text: str) -> str:
     return to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
 
 
+@dataclass(frozen=True)
+class _RegistryCandidates:
+    metrics: dict[str, Candidates]  # template version -> table-2 column metrics
+    items: Candidates  # table-2 rows of every version
+    outcomes: Candidates  # table-3 rows
+
+
+_CANDIDATES: dict[int, tuple[Registry, _RegistryCandidates]] = {}
+
+
+def _candidates(registry: Registry) -> _RegistryCandidates:
+    """The match candidates of a registry, built once (registries live for the process)."""
+    cached = _CANDIDATES.get(id(registry))
+    if cached is None or cached[0] is not registry:
+        items: dict[str, list[str]] = {}
+        for template in registry.templates.values():
+            for item in template.items:
+                items.setdefault(item.code, []).extend(item.labels)
+        built = _RegistryCandidates(
+            metrics={version: Candidates({k: list(v) for k, v in t.metrics.items()})
+                     for version, t in registry.templates.items()},
+            items=Candidates(items),
+            outcomes=Candidates({code: list(labels) for code, labels in registry.app_rows.items()}),
+        )
+        cached = _CANDIDATES[id(registry)] = (registry, built)
+    return cached[1]
+
+
 class _TableMapper:
     """Row-by-row state machine over one extracted table."""
 
     def __init__(self, registry: Registry, report: MappedReport):
         self.reg = registry
+        self.cands = _candidates(registry)
         self.report = report
         self.current: str | None = None  # table_code the rows belong to
         self.article: str | None = None
@@ -267,8 +296,8 @@ class _TableMapper:
         units: list[str | None] = []
         for cell in row.labels[1:]:
             found = None
-            for version, template in self.reg.templates.items():
-                code, score = best_match(cell.text, {k: list(v) for k, v in template.metrics.items()}, 0.75)
+            for version in self.reg.templates:
+                code, score = best_match(cell.text, self.cands.metrics[version], 0.75)
                 if code and (found is None or score > found[2]):
                     found = (version, code, score)
             if found:
@@ -279,12 +308,8 @@ class _TableMapper:
         self.header_units = units
 
     def _match_item(self, row: Row) -> str | None:
-        candidates: dict[str, list[str]] = {}
-        for template in self.reg.templates.values():
-            for item in template.items:
-                candidates.setdefault(item.code, []).extend(item.labels)
         for label in reversed(row.label_texts):
-            code, _ = best_match(label, candidates, 0.75)
+            code, _ = best_match(label, self.cands.items, 0.75)
             if code:
                 return code
         return None
@@ -358,7 +383,7 @@ class _TableMapper:
 
     # --- table 3 --------------------------------------------------------------------
     def _match_outcome(self, row: Row) -> str | None:
-        candidates = {code: list(labels) for code, labels in self.reg.app_rows.items()}
+        candidates = self.cands.outcomes
         texts = row.label_texts
         attempts = [texts[-1]] if texts else []
         if len(texts) >= 2:
