@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import zipfile
@@ -14,15 +13,13 @@ import pytest
 from extractors import docx as docx_extractor
 from extractors.docx import extract_docx
 from extractors.grid import Document, ExtractionError, Table
+from tests.conftest import load_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docx"
 
 
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("docx_build_report", FIXTURES / "build_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(FIXTURES / "build_report.py")
 
 
 build_report = _load_builder()

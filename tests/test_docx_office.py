@@ -6,7 +6,6 @@ libreoffice-writer-nogui); without it they fail with ExtractionError("converter_
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -15,20 +14,14 @@ import pytest
 from extractors import office
 from extractors.grid import ExtractionError
 from extractors.office import convert, convert_to_docx, extract_word
+from tests.conftest import load_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docx"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_report = _load("docx_build_report", FIXTURES / "build_report.py")
-docx_tests = _load("docx_extractor_tests", Path(__file__).with_name("test_docx_extractor.py"))
+build_report = load_module(FIXTURES / "build_report.py")
+docx_tests = load_module(Path(__file__).with_name("test_docx_extractor.py"))
 
 
 @pytest.fixture(scope="module")

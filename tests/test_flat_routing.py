@@ -7,6 +7,7 @@ from pathlib import Path
 
 from extractors.detect import extract_bytes
 from extractors.flat import extract_flat, looks_flat
+from tests.conftest import load_module
 from tests.expected import expected_cells
 from tests.test_flat import AMBIGUOUS_000
 from transforms.segment import segment_flat
@@ -71,12 +72,7 @@ def test_page_with_a_report_table_is_not_rerouted_even_with_flattened_lines():
 
 
 def test_committed_page_is_the_builder_output():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_flat", FLAT / "build_flat.py")
-    assert spec is not None and spec.loader is not None
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_module(FLAT / "build_flat.py")
     seed = next((Path(__file__).resolve().parent.parent / "samples").glob("000_*.txt"))
     assert (FLAT / "seed_000_flat.html").read_text(encoding="utf-8") == build.flat_page(
         seed.read_text(encoding="utf-8"), seed.name)

@@ -11,6 +11,7 @@ import yaml
 import extractors.html as html_mod
 from extractors.grid import Document, ExtractionError, Table
 from extractors.html import extract_html
+from tests.conftest import load_module
 
 FIX = Path(__file__).parent / "fixtures"
 REAL = FIX / "real"
@@ -221,12 +222,7 @@ def _seed_cells(rows: list[list[str]]) -> list[str]:
 @pytest.mark.parametrize("number", ["000", "001", "002", "003", "004"])
 def test_rendered_seed_gives_the_seed_cells(number: str) -> None:
     """Each seed_NNN.html table yields exactly the seed text's cells, in order."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("render_seeds", HTML / "render_seeds.py")
-    assert spec is not None and spec.loader is not None
-    render = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(render)
+    render = load_module(HTML / "render_seeds.py")
     source = next(SAMPLES.glob(f"{number}_*.txt"))
     seed = source.read_text(encoding="utf-8")
     assert (HTML / f"seed_{number}.html").read_text(encoding="utf-8") == render.render_page(seed, source.name)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_module
 from tests.expected import compare
 from transforms.labels import normalize_label, to_simplified
 from transforms.values import parse_value
@@ -16,11 +16,7 @@ HTML = Path(__file__).parent / "fixtures" / "html"
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("build_traditional", HTML / "build_traditional.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(HTML / "build_traditional.py")
 
 
 def _process(name: str):

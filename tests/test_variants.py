@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_module
 from tests.expected import compare
 from xxgk.process import SourceItem, process_bytes
 from xxgk.publishers import resolve_publisher
@@ -16,11 +16,7 @@ VARIANTS = FIXTURES / "variants"
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("build_variants", VARIANTS / "build_variants.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(VARIANTS / "build_variants.py")
 
 
 def _process(path: Path):
