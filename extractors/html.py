@@ -64,6 +64,8 @@ _BLOCKS = frozenset(
     "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr legend li main menu nav ol "
     "option p pre section summary table tbody td tfoot th thead title tr ul".split()
 )
+# lexbor pre-filters in C (Word pages put a style on every span); _HIDDEN_STYLE decides
+_MAYBE_HIDDEN = '[style*="display" i], [style*="mso-hide" i], [style*="visibility" i], [hidden]'
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|mso-hide\s*:\s*all|visibility\s*:\s*hidden", re.I)
 _WS_RUN = re.compile(r"\s+")
 _SEGMENT_BREAK_ONLY = re.compile(r"[ \t]*[\r\n][ \t\r\n]*")
@@ -605,7 +607,7 @@ def extract_html(data: bytes, http_charset: str | None = None) -> Document:
         raise ExtractionError("too_complex", f"the page has {len(numbers)} tables, over the cap of {MAX_TABLES}")
     for node in tree.css(_JUNK):
         node.decompose()
-    for node in [n for n in tree.css("[style], [hidden]") if _is_hidden(n)]:
+    for node in [n for n in tree.css(_MAYBE_HIDDEN) if _is_hidden(n)]:
         node.decompose()
     for node in tree.css(", ".join(_CHROME)):
         parent = node.parent

@@ -370,3 +370,10 @@ def test_unmerged_tables_are_left_untouched() -> None:
     tables = _tables(first + second)
     assert len(tables) == 2
     assert [[c.text for c in r] for r in tables[1].rows()] == [["项目", "数量"], ["乙"]]
+
+
+def test_hidden_elements_are_dropped_whatever_the_case_of_their_style():
+    page = ('<html><body><p>可见</p><p style="DISPLAY: none">看不见</p><span hidden>也看不见</span>'
+            '<div style="visibility:hidden">隐</div><p style="mso-hide:all">批注</p>'
+            '<p style="display:block">显示块</p></body></html>')
+    assert extract_html(page.encode()).text == "可见\n显示块"
