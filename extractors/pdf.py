@@ -5,6 +5,9 @@ Tables come from ruling lines (pdfplumber's ``lines`` strategy). Each found tabl
 origin cells with row and column spans. A piece that starts a page right where the previous
 page's last piece ended, with a compatible column structure, is merged into it (a table cut
 by a page break); a label fragment cut at the break (``法提供``) is glued back onto its cell.
+Page-number lines and running headers/footers (a line whose text, digits aside, recurs at the same
+height in the top or bottom band of two or more pages) do not count as text between the two parts;
+in the narrative a running line is kept once, at the start, out of the paragraph flow.
 One-column "tables" (prose lines sitting on filled rectangles) are not tables: their text
 stays in the narrative. Pages whose text layer is unmapped (``(cid:123)``, U+FFFD) are read
 again through pypdfium2's text layer.
@@ -105,6 +108,7 @@ class _Line:
     top: float
     bottom: float
     size: float
+    running: bool = False  # a running header/footer: the same text at the same height on several pages
 
 
 @dataclass(slots=True)
@@ -204,6 +208,7 @@ def extract_pdf(data: bytes, *, text_layer: TextLayer = "auto") -> Document:
     finally:
         _close(plumber, pdfium_doc)
 
+    _mark_running_lines(read)
     tables = _assemble_tables(read)
     text = _narrative(read)
     return Document(
@@ -301,6 +306,30 @@ def _is_margin_number(line: _Line, height: float) -> bool:
         return True
     in_margin = line.top > height * 0.9 or line.bottom < height * 0.1
     return in_margin and bool(_BARE_NUMBER_RE.match(line.text.strip()))
+
+
+RUNNING_BAND = 0.15  # share of the page height at the top and bottom where running headers/footers sit
+RUNNING_TOLERANCE = 3.0  # points: the same running line on two pages sits this close vertically
+
+
+def _running_key(text: str) -> str:
+    """A line's text with spaces dropped and digits blanked (``第3页`` and ``第4页`` compare equal)."""
+    return re.sub(r"[\d０-９]+", "#", "".join(text.split()))
+
+
+def _mark_running_lines(pages: list[_Page]) -> None:
+    """Mark running headers/footers: lines in the top or bottom band of the page whose text (digits
+    blanked) recurs at the same height on at least two pages. They are not part of the content flow."""
+    seen: dict[str, list[tuple[int, float]]] = {}
+    for page in pages:
+        for ln in page.lines:
+            if ln.bottom < page.height * RUNNING_BAND or ln.top > page.height * (1 - RUNNING_BAND):
+                seen.setdefault(_running_key(ln.text), []).append((page.number, ln.top))
+    for page in pages:
+        for ln in page.lines:
+            hits = seen.get(_running_key(ln.text), [])
+            pages_at = {n for n, top in hits if abs(top - ln.top) <= RUNNING_TOLERANCE}
+            ln.running = len(pages_at) >= 2 and page.number in pages_at
 
 
 def _inside(x: float, y: float, boxes: list[tuple[float, float, float, float]]) -> bool:
@@ -479,12 +508,13 @@ def _copy(c: _PCell) -> _PCell:
 
 
 def _ends_page(page: _Page, piece: _Piece) -> bool:
-    """No narrative line below the table on its page (page numbers are already gone)."""
-    return not any(ln.top > piece.bbox[3] - 1 for ln in page.lines)
+    """No narrative line below the table on its page (page numbers are gone, running footers ignored)."""
+    return not any(ln.top > piece.bbox[3] - 1 and not ln.running for ln in page.lines)
 
 
 def _starts_page(page: _Page, piece: _Piece) -> bool:
-    return not any(ln.bottom < piece.bbox[1] + 1 for ln in page.lines)
+    """No narrative line above the table on its page (running headers ignored)."""
+    return not any(ln.bottom < piece.bbox[1] + 1 and not ln.running for ln in page.lines)
 
 
 def _merge_into(target: _Logical, piece: _Piece) -> bool:
@@ -612,9 +642,9 @@ def _to_table(t: _Logical) -> Table:
 
 def _margins(pages: list[_Page]) -> tuple[float, float]:
     """The body text's left and right margins: the most common edges of long lines."""
-    long = [ln for p in pages for ln in p.lines if len(ln.text) >= 15]
+    long = [ln for p in pages for ln in p.lines if len(ln.text) >= 15 and not ln.running]
     if not long:
-        long = [ln for p in pages for ln in p.lines]
+        long = [ln for p in pages for ln in p.lines if not ln.running]
     if not long:
         return 0.0, 0.0
     left = Counter(round(ln.x0) for ln in long).most_common(1)[0][0]
@@ -627,8 +657,12 @@ def _narrative(pages: list[_Page]) -> str:
     left, right = _margins(pages)
     paragraphs: list[str] = []
     prev: _Line | None = None
+    running: dict[str, str] = {}  # running headers/footers leave the flow; each is kept once, first
     for page in pages:
-        items: list[tuple[float, _Line | None]] = [(ln.top, ln) for ln in page.lines]
+        for ln in page.lines:
+            if ln.running:
+                running.setdefault(_running_key(ln.text), ln.text)
+        items: list[tuple[float, _Line | None]] = [(ln.top, ln) for ln in page.lines if not ln.running]
         items += [(p.bbox[1], None) for p in page.pieces]
         for _, line in sorted(items, key=lambda it: (it[0], it[1] is not None)):
             if line is None:  # a table interrupts the text flow
@@ -646,7 +680,7 @@ def _narrative(pages: list[_Page]) -> str:
             else:
                 paragraphs.append(line.text)
             prev = line
-    return "\n".join(paragraphs)
+    return "\n".join([*running.values(), *paragraphs])
 
 
 def _title(pages: list[_Page], meta: dict[str, str]) -> str | None:

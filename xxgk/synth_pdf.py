@@ -9,6 +9,8 @@ break and continues on the next page with its cut labels repeated, as in real re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xxgk.synth_render import Block, LCell, LTable, geometry, split_table
 
 PAGE_W, PAGE_H, MARGIN = 595.0, 842.0, 50.0
@@ -29,9 +31,11 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 
 
 class _Pages:
-    def __init__(self) -> None:
+    def __init__(self, page_numbers: bool = True, repeat_head: int = 0) -> None:
         self.pages: list[list[str]] = [[]]
         self.y = PAGE_H - MARGIN
+        self.page_numbers = page_numbers  # the "- N -" line a split table leaves on its next page
+        self.repeat_head = repeat_head  # leading rows of a table 3 repeated on its continuation page
 
     def new_page(self) -> None:
         self.pages.append([])
@@ -78,9 +82,13 @@ def _draw_table(pg: _Pages, rows: LTable | list[list[LCell]]) -> None:
         return _draw_table(pg, rows)
     if fit < len(rows):
         top, bottom = split_table(rows, fit)
+        head = pg.repeat_head if n_cols == 10 else 0  # the applications table (10 columns) only
+        if 0 < head < fit:
+            bottom = LTable([list(r) for r in rows[:head]] + list(bottom))
         _draw_table(pg, top)
         pg.new_page()
-        pg.text(PAGE_W / 2 - 20, MARGIN / 2, 9, f"- {len(pg.pages) - 1} -")  # page number of the previous page
+        if pg.page_numbers:
+            pg.text(PAGE_W / 2 - 20, MARGIN / 2, 9, f"- {len(pg.pages) - 1} -")  # page number of the previous page
         return _draw_table(pg, bottom)
     _, geo = geometry(rows)
     xs = [MARGIN]
@@ -104,9 +112,19 @@ def _draw_table(pg: _Pages, rows: LTable | list[list[LCell]]) -> None:
     pg.y = ys[-1] - 12
 
 
-def render_pdf(blocks: list[Block]) -> bytes:
-    """A text-layer PDF of a report (deterministic bytes)."""
-    pg = _Pages()
+def render_pdf(
+    blocks: list[Block],
+    header: str | None = None,
+    footer: Callable[[int, int], str] | None = None,
+    repeat_head: int = 0,
+) -> bytes:
+    """A text-layer PDF of a report (deterministic bytes).
+
+    ``header`` is a running header printed at the top of every page, ``footer(page, n_pages)`` a
+    running footer at the bottom (then the split-table page number is not printed); ``repeat_head``
+    leading rows of the applications table are repeated where it continues on a new page.
+    """
+    pg = _Pages(page_numbers=footer is None, repeat_head=repeat_head)
     for kind, val in blocks:
         if kind == "table":
             _draw_table(pg, val)  # type: ignore[arg-type]
@@ -118,6 +136,13 @@ def render_pdf(blocks: list[Block]) -> bytes:
             pg.y -= size * 1.5
             pg.text(MARGIN, pg.y, size, line)
         pg.y -= 4
+    n = len(pg.pages)
+    for i, ops in enumerate(pg.pages, start=1):
+        if header:
+            ops.append(f"BT /F1 9 Tf {MARGIN:.1f} {PAGE_H - MARGIN / 2 - 9:.1f} Td {_hex(header)} Tj ET")
+        if footer:
+            text = footer(i, n)
+            ops.append(f"BT /F1 9 Tf {PAGE_W / 2 - len(text) * 2.5:.1f} {MARGIN / 2:.1f} Td {_hex(text)} Tj ET")
     return _assemble(pg.pages)
 
 
