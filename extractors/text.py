@@ -3,7 +3,10 @@
 - ``text_tab``: each cell starts with a tab, rows are separated by blank lines, a cell's wrapped
   text continues on following lines without the tab (seeds 000, 002, 003, 004);
 - ``text_pipe``: ``label | v | v | … |`` rows, empty cells for spans (seed 001), and Markdown
-  pipe tables (``| a | b |`` with ``|---|`` separator rows) as written by PDF converters.
+  pipe tables (``| a | b |`` with ``|---|`` separator rows) as written by PDF converters;
+- ``text_space``: columns aligned with spaces, as ``pdftotext -layout`` and copies of Word or PDF
+  tables write them (``行政处罚    814    -164    158268``): a row's values are the run of value
+  tokens that ends the line, its label cells the text before them split at runs of 2+ spaces.
 
 Both produce ragged tables (one origin cell per slot, spans of 1); the template mapper reads
 rows by their labels, so covered slots written as empty cells do no harm.
@@ -15,7 +18,7 @@ import re
 
 from extractors.grid import Cell, Document, Table
 from transforms.sections import heading_section
-from transforms.values import is_value_like, parse_value
+from transforms.values import is_value_like, is_value_slot, parse_value
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -182,8 +185,102 @@ def _pipe_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
     return tables, narrative
 
 
+_WIDE_GAP = re.compile(r"[ \t\u3000]{2,}|\t")
+_SPACES = re.compile(r"[ \t\u3000]+")
+# a single space before a numbered label also separates cells: "三、本年度办理结果 （一）予以公开"
+_NUMBERED_START = re.compile(r"[ \u3000]+(?=[（(][一二三四五六七八九十]+[)）]|[0-9０-９]{1,2}[.．、](?![0-9０-９])|[一二三四五六七八九十]+、)")
+MIN_SPACE_ROWS = 10  # lines ending in a run of values that make a text a ``text_space`` table text
+MAX_SHORT_LINE = 30  # a line without values this short may be a label row inside a table
+MAX_HEADER_WORD = 12  # words of a single-spaced header line are column labels, not prose
+_SENTENCE = re.compile(r"[。，；,;]")
+
+
+def split_space_row(line: str) -> tuple[list[str], list[str]] | None:
+    """(label cells, value cells) of a line that ends in values, else None.
+
+    The values are the longest run of whitespace-separated value tokens (numbers, signed changes,
+    amounts with units, placeholders) that ends the line; a row needs a label and one value, or
+    two values. The label text is split into cells at runs of 2+ spaces (``（四）无法提供    1. 本机关
+    不掌握相关政府信息``), so single spaces inside a label (``商 业 企 业``) stay.
+    """
+    body = line.strip()
+    if not body:
+        return None
+    tokens = list(_SPACES.finditer(body))
+    starts = [0] + [m.end() for m in tokens]
+    pieces = [body[a: (tokens[i].start() if i < len(tokens) else len(body))] for i, a in enumerate(starts)]
+    n_values = 0
+    for piece in reversed(pieces):
+        if not is_value_slot(piece):
+            break
+        n_values += 1
+    if n_values == 0:
+        return None
+    label_text = body[: starts[len(pieces) - n_values]].strip()
+    if not label_text and n_values < 2:
+        return None
+    labels = [part.strip() for gap_part in _WIDE_GAP.split(label_text) for part in _NUMBERED_START.split(gap_part)
+              if part.strip()] if label_text else []
+    return labels, pieces[len(pieces) - n_values:]
+
+
+def header_cells(line: str) -> list[str] | None:
+    """Cells of a header line: split at runs of 2+ spaces, or at single spaces when the line is three
+    or more short words (``结果维持 结果纠正 其他结果 尚未审结 总计``), never a sentence."""
+    parts = [p.strip() for p in _WIDE_GAP.split(line.strip()) if p.strip()]
+    if len(parts) >= 2:
+        return parts
+    words = line.split()
+    if len(words) >= 3 and all(len(w) <= MAX_HEADER_WORD for w in words) and not _SENTENCE.search(line):
+        return words
+    return None
+
+
+def _space_kind(line: str) -> str:
+    if not line.strip():
+        return "blank"
+    if split_space_row(line):
+        return "row"
+    if header_cells(line):
+        return "multi"
+    stripped = line.strip()
+    return "short" if len(stripped) <= MAX_SHORT_LINE and not stripped.endswith(("。", "；", "：", ":")) else "text"
+
+
+def _space_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
+    """Runs of row and header lines (blank and short label lines allowed inside) with two rows or more."""
+    kinds = [_space_kind(line) for line in lines]
+    tables: list[Table] = []
+    narrative: list[str] = []
+    i = 0
+    while i < len(lines):
+        if kinds[i] not in ("row", "multi"):
+            narrative.append(lines[i])
+            i += 1
+            continue
+        end = i  # last row/multi line of the run
+        j = i
+        while j < len(lines) and kinds[j] != "text":
+            if kinds[j] in ("row", "multi"):
+                end = j
+            j += 1
+        run = range(i, end + 1)
+        if sum(1 for k in run if kinds[k] == "row") < 2:
+            narrative.extend(lines[k] for k in run)
+        else:
+            table = Table(locator=f"line {i + 1}")
+            for row_index, k in enumerate(k for k in run if kinds[k] != "blank"):
+                parsed = split_space_row(lines[k])
+                cells = parsed[0] + parsed[1] if parsed else header_cells(lines[k]) or [lines[k].strip()]
+                for col, text in enumerate(cells):
+                    table.cells.append(Cell(row_index, col, text, locator=f"line {k + 1} c{col}"))
+            tables.append(table)
+        i = end + 1
+    return tables, narrative
+
+
 def detect_text_layout(text: str) -> str | None:
-    """``text_tab`` or ``text_pipe`` by the share of table-like lines, else None."""
+    """``text_tab``, ``text_pipe`` or ``text_space`` by the share of table-like lines, else None."""
     lines = text.splitlines()
     tab = sum(1 for line in lines if line.startswith("\t"))
     pipe = sum(1 for line in lines if is_pipe_row(line))
@@ -191,6 +288,8 @@ def detect_text_layout(text: str) -> str | None:
         return "text_tab"
     if pipe >= 10:
         return "text_pipe"
+    if sum(1 for line in lines[:3000] if split_space_row(line)) >= MIN_SPACE_ROWS:
+        return "text_space"
     return None
 
 
@@ -203,6 +302,8 @@ def extract_text(text: str, layout: str | None = None) -> Document:
         tables, narrative = _tab_tables(lines)
     elif layout == "text_pipe":
         tables, narrative = _pipe_tables(lines)
+    elif layout == "text_space":
+        tables, narrative = _space_tables(lines)
     else:
         tables, narrative = [], lines
     return Document(layout=layout, text="\n".join(narrative), tables=tables)

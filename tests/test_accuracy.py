@@ -27,7 +27,7 @@ def test_every_document_is_exact_and_the_counts_are_the_yaml_files(capsys):
     out = capsys.readouterr().out
     assert status == 0
     files, documents, cells = _yaml_counts()
-    assert (files, documents) == (11, 27)
+    assert (files, documents) == (11, 30)
     assert len(results) == documents
     assert len({r.expected_file for r in results}) == files
     assert sum(r.score.expected for r in results) == cells
@@ -40,7 +40,7 @@ def test_every_document_is_exact_and_the_counts_are_the_yaml_files(capsys):
     assert total.split("|")[1].strip() == f"total ({documents} documents)"
     assert [c.strip() for c in total.split("|")[5:10]] == [str(cells), str(cells), str(cells), "0", "100.00%"]
     layouts = {r.layout for r in results}
-    assert layouts == {"text_tab", "text_pipe", "html", "docx", "pdf"}
+    assert layouts == {"text_tab", "text_pipe", "text_space", "html", "docx", "pdf"}
 
 
 def test_a_wrong_value_fails_the_run_unless_no_fail(tmp_path, capsys):
