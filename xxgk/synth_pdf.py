@@ -31,7 +31,8 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 
 
 class _Pages:
-    def __init__(self, page_numbers: bool = True, repeat_head: int = 0) -> None:
+    def __init__(self, page_numbers: bool = True, repeat_head: int = 0, ruled: bool = True) -> None:
+        self.ruled = ruled  # False: borderless tables, text only (some converters and WPS exports)
         self.pages: list[list[str]] = [[]]
         self.y = PAGE_H - MARGIN
         self.page_numbers = page_numbers  # the "- N -" line a split table leaves on its next page
@@ -45,7 +46,8 @@ class _Pages:
         self.pages[-1].append(f"BT /F1 {size:g} Tf {x:.1f} {y:.1f} Td {_hex(s)} Tj ET")
 
     def rect(self, x: float, y: float, w: float, h: float) -> None:
-        self.pages[-1].append(f"{x:.1f} {y:.1f} {w:.1f} {h:.1f} re S")
+        if self.ruled:
+            self.pages[-1].append(f"{x:.1f} {y:.1f} {w:.1f} {h:.1f} re S")
 
 
 def _col_widths(n_cols: int) -> list[float]:
@@ -117,14 +119,16 @@ def render_pdf(
     header: str | None = None,
     footer: Callable[[int, int], str] | None = None,
     repeat_head: int = 0,
+    ruled: bool = True,
 ) -> bytes:
     """A text-layer PDF of a report (deterministic bytes).
 
     ``header`` is a running header printed at the top of every page, ``footer(page, n_pages)`` a
     running footer at the bottom (then the split-table page number is not printed); ``repeat_head``
-    leading rows of the applications table are repeated where it continues on a new page.
+    leading rows of the applications table are repeated where it continues on a new page;
+    ``ruled=False`` draws the tables without their ruling lines.
     """
-    pg = _Pages(page_numbers=footer is None, repeat_head=repeat_head)
+    pg = _Pages(page_numbers=footer is None, repeat_head=repeat_head, ruled=ruled)
     for kind, val in blocks:
         if kind == "table":
             _draw_table(pg, val)  # type: ignore[arg-type]
