@@ -16,7 +16,7 @@ import random
 import struct
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -899,43 +899,46 @@ def _write_inline_images(path: Path, html: bytes, size: int, rng: random.Random)
         fh.write(html[cut:])
 
 
-def _missing_rows_cols(blocks: list[Block]) -> list[Block]:
-    """Table 3 without its last row (四、结转下年度继续办理) and with two rows one value short; table 4's
-    data row one value short; table 2 without its 规范性文件 row."""
+def _edit_tables(blocks: list[Block], edit: Callable[[list[list[LCell]], str], list[list[LCell]]]) -> list[Block]:
+    """The blocks with each table's rows (copied) passed through ``edit(rows, table_text)``."""
     out: list[Block] = []
     for kind, val in blocks:
         if kind != "table":
             out.append((kind, val))
             continue
-        rows = [list(r) for r in val]  # type: ignore[union-attr]
-        text = str(val)
+        out.append(("table", edit([list(r) for r in val], str(val))))  # type: ignore[union-attr]
+    return out
+
+
+def _missing_rows_cols(blocks: list[Block]) -> list[Block]:
+    """Table 3 without its last row (四、结转下年度继续办理) and with two rows one value short; table 4's
+    data row one value short; table 2 without its 规范性文件 row."""
+
+    def edit(rows: list[list[LCell]], text: str) -> list[list[LCell]]:
         if "申请人情况" in text:
             rows = rows[:-1]
             for row in rows:
-                if any(c.text.startswith(("（一）予以公开", "(一)予以公开", "1.属于国家秘密"))
-                       for c in row):
+                if any(c.text.startswith(("（一）予以公开", "(一)予以公开", "1.属于国家秘密")) for c in row):
                     row.pop()
         elif "行政复议" in text:
             rows[-1].pop()
         elif "信息内容" in text:
             rows = [r for r in rows if r[0].text != "规范性文件"]
-        out.append(("table", rows))
-    return out
+        return rows
+
+    return _edit_tables(blocks, edit)
 
 
 def _extra_rows_cols(blocks: list[Block]) -> list[Block]:
     """Table 2 with a non-template row and every table with an extra column of notes."""
-    out: list[Block] = []
-    for kind, val in blocks:
-        if kind != "table":
-            out.append((kind, val))
-            continue
-        rows = [list(r) for r in val]  # type: ignore[union-attr]
-        if "信息内容" in str(val):
+
+    def edit(rows: list[list[LCell]], text: str) -> list[list[LCell]]:
+        if "信息内容" in text:
             rows.append([LCell("其他主动公开文件"), LCell("12"), LCell("3"), LCell("45")])
         rows[0].append(LCell("备注", len(rows)))
-        out.append(("table", rows))
-    return out
+        return rows
+
+    return _edit_tables(blocks, edit)
 
 
 ODD_NUMBERS = ["1e308", "12,34,5", "０１２", "-0", "NaN", "99999999999999999999999", "1.2.3", "１２万元", "--253",
