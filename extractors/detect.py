@@ -52,7 +52,7 @@ def extract_bytes(data: bytes, name: str = "", http_charset: str | None = None) 
         raise too_large("any file", len(data), MAX_BYTES)
     fmt = sniff_format(data, name)
     if fmt == "pdf":
-        return fmt, _unflatten(_call("extractors.pdf", "extract_pdf", data))
+        return fmt, _unflatten(_call("extractors.pdf", "extract_pdf", data), data)
     if fmt == "docx":
         return fmt, _unflatten(_call("extractors.docx", "extract_docx", data))
     if fmt in {"doc", "wps"}:
@@ -78,7 +78,7 @@ def extract_bytes(data: bytes, name: str = "", http_charset: str | None = None) 
 MIN_TABLE_ROWS = 3  # rows with a template label that make an extracted table a report table
 
 
-def _unflatten(doc: Document) -> Document:
+def _unflatten(doc: Document, data: bytes | None = None) -> Document:
     """A document whose statistical tables lost their separators (reference §8) → ``<layout>_flat``.
 
     A page or file with no report table (no extracted table holds MIN_TABLE_ROWS rows whose label
@@ -88,11 +88,37 @@ def _unflatten(doc: Document) -> Document:
     """
     from extractors.flat import extract_flat, looks_flat
 
-    if not looks_flat(doc.text) or any(_report_rows(table) >= MIN_TABLE_ROWS for table in doc.tables):
+    if any(_report_rows(table) >= MIN_TABLE_ROWS for table in doc.tables):
+        return doc
+    if doc.layout == "pdf" and data is not None:
+        spaced = _pdf_space(doc, data)
+        if spaced is not None:
+            return spaced
+    if not looks_flat(doc.text):
         return doc
     flat = extract_flat(doc.text)
     return Document(layout=f"{doc.layout}_flat", text=flat.text, tables=flat.tables, title=doc.title,
                     meta=doc.meta, warnings=[*doc.warnings, *flat.warnings])
+
+
+def _pdf_space(doc: Document, data: bytes) -> Document | None:
+    """A PDF without ruled report tables re-read as space-aligned layout text (``pdf_space``).
+
+    Borderless tables (WPS/converter exports) keep their columns in pdfplumber's layout text; it
+    is read the way ``text_space`` is, with labels wrapped inside their cells joined back
+    (extractors/text.py). Used only when that yields a report table; else None.
+    """
+    from extractors.pdf import layout_text
+    from extractors.text import extract_text
+
+    pages = layout_text(data)
+    if not pages:
+        return None
+    spaced = extract_text("\n".join(pages), layout="pdf_space")
+    if not any(_report_rows(table) >= MIN_TABLE_ROWS for table in spaced.tables):
+        return None
+    return Document(layout="pdf_space", text=spaced.text, tables=spaced.tables, title=doc.title,
+                    meta=doc.meta, warnings=doc.warnings)
 
 
 def _report_rows(table) -> int:

@@ -221,6 +221,32 @@ def extract_pdf(data: bytes, *, text_layer: TextLayer = "auto") -> Document:
     )
 
 
+def layout_text(data: bytes) -> list[str]:
+    """Per-page text with the page layout kept (pdfplumber ``layout=True``: columns as spaces).
+
+    For borderless tables (no ruling lines), read by extractors/text.py as ``pdf_space``. Same caps
+    as extract_pdf (size, MAX_PAGES); an unreadable page gives an empty string, an unreadable file [].
+    """
+    if len(data) > MAX_BYTES or b"%PDF-" not in data[:1024]:
+        return []
+    try:
+        plumber = pdfplumber.open(io.BytesIO(data))
+    except Exception:
+        return []
+    texts: list[str] = []
+    try:
+        for page in plumber.pages[:MAX_PAGES]:
+            try:
+                texts.append(page.extract_text(layout=True) or "")
+            except Exception:
+                texts.append("")
+    except Exception:
+        return texts
+    finally:
+        _close(plumber, None)
+    return texts
+
+
 def _close(plumber: Any, pdfium_doc: Any | None) -> None:
     """Close both readers; pdfplumber's close() walks the page tree again and may raise on bad files."""
     try:

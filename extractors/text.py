@@ -247,9 +247,78 @@ def _space_kind(line: str) -> str:
     return "short" if len(stripped) <= MAX_SHORT_LINE and not stripped.endswith(("。", "；", "：", ":")) else "text"
 
 
-def _space_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
-    """Runs of row and header lines (blank and short label lines allowed inside) with two rows or more."""
+_SEGMENT = re.compile(r"\S(?:\S| (?! ))*")  # text between runs of 2+ spaces
+COLUMN_SLACK = 1  # characters: a wrapped fragment starts this close to its cell's column
+
+
+def _label_columns(line: str) -> list[int]:
+    """Character columns where the label cells of a row line start."""
+    parsed = split_space_row(line)
+    columns, pos = [], 0
+    for label in parsed[0] if parsed else []:
+        at = line.find(label, pos)
+        if at < 0:
+            return []
+        columns.append(at)
+        pos = at + len(label)
+    return columns
+
+
+_ITEM_START = re.compile(r"^(?:第[一二三四五六七八九十百零0-9]+[条章节部]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]"
+                         r"|[0-9０-９]{1,2}[.．、](?![0-9０-９]))")
+
+
+def _fragment_cells(line: str, columns: list[int]) -> dict[int, str] | None:
+    """{label cell index: text} when every text segment of a line without values starts at a label
+    cell's column (a wrapped label continued on the next line), else None. A segment that starts
+    a numbered item or article (``四、``, ``（二）``, ``第二十条``) begins a label, it continues none."""
+    if not columns:
+        return None
+    out: dict[int, str] = {}
+    for m in _SEGMENT.finditer(line):
+        cell = next((i for i, c in enumerate(columns) if abs(m.start() - c) <= COLUMN_SLACK), None)
+        if cell is None or cell in out or is_value_like(m.group()) or _ITEM_START.match(m.group()):
+            return None
+        out[cell] = m.group()
+    return out or None
+
+
+def _wrapped_fragments(lines: list[str], kinds: list[str]) -> dict[int, tuple[int, dict[int, str]]]:
+    """Lines that continue the label cells of a neighbouring row: {line: (row line, {cell: text})}.
+
+    A line without values whose segments start at the character columns of the previous row's
+    label cells continues them (``pdftotext -layout`` of a borderless table whose labels wrap in
+    their cells); failing that, the next row's (a label vertically centred around its values).
+    """
+    out: dict[int, tuple[int, dict[int, str]]] = {}
+    rows = [k for k, kind in enumerate(kinds) if kind == "row"]
+    columns = {k: _label_columns(lines[k]) for k in rows}
+    for i, kind in enumerate(kinds):
+        if kind not in ("short", "multi"):
+            continue
+        before = next((k for k in reversed(rows) if k < i), None)
+        after = next((k for k in rows if k > i), None)
+        for anchor in (before, after):
+            if anchor is None or any(kinds[k] in ("text", "multi") and k not in out
+                                     for k in range(min(anchor, i) + 1, max(anchor, i))):
+                continue
+            cells = _fragment_cells(lines[i], columns[anchor])
+            if cells:
+                out[i] = (anchor, cells)
+                break
+    return out
+
+
+def _space_tables(lines: list[str], wrapped: bool = False) -> tuple[list[Table], list[str]]:
+    """Runs of row and header lines (blank and short label lines allowed inside) with two rows or more.
+
+    With ``wrapped`` (``pdf_space``), label fragments wrapped onto lines of their own are joined to
+    their row's label cells (``_wrapped_fragments``).
+    """
     kinds = [_space_kind(line) for line in lines]
+    fragments = _wrapped_fragments(lines, kinds) if wrapped else {}
+    for i in fragments:
+        kinds[i] = "fragment"
     tables: list[Table] = []
     narrative: list[str] = []
     i = 0
@@ -269,14 +338,70 @@ def _space_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
             narrative.extend(lines[k] for k in run)
         else:
             table = Table(locator=f"line {i + 1}")
-            for row_index, k in enumerate(k for k in run if kinds[k] != "blank"):
+            for row_index, k in enumerate(k for k in run if kinds[k] not in ("blank", "fragment")):
                 parsed = split_space_row(lines[k])
+                if parsed and wrapped:
+                    parsed = (_joined_labels(k, parsed[0], fragments), _placed_values(lines, kinds, k, parsed[1]))
                 cells = parsed[0] + parsed[1] if parsed else header_cells(lines[k]) or [lines[k].strip()]
                 for col, text in enumerate(cells):
                     table.cells.append(Cell(row_index, col, text, locator=f"line {k + 1} c{col}"))
             tables.append(table)
         i = end + 1
     return tables, narrative
+
+
+VALUE_SLACK = 2  # characters: a value starts this close to its column's start in a fuller row
+_TOKEN = re.compile(r"\S+")
+
+
+def _value_starts(line: str, n: int) -> list[int]:
+    return [m.start() for m in _TOKEN.finditer(line)][-n:]
+
+
+def _placed_values(lines: list[str], kinds: list[str], row: int, values: list[str]) -> list[str]:
+    """A row's values with empty cells for the blank slots, placed by character column.
+
+    The reference is the row with the most values in the same block (rows, label fragments and
+    blank lines without a header or text line between them). When each value starts at one of its
+    value columns, in order, the row gets the reference's number of cells, blanks where nothing
+    sits (``（一）予以公开  0  0  0  0  0  0`` under a total column left blank); else it is unchanged.
+    """
+    block = ("row", "fragment", "blank")
+    lo = hi = row
+    while lo > 0 and kinds[lo - 1] in block:
+        lo -= 1
+    while hi + 1 < len(kinds) and kinds[hi + 1] in block:
+        hi += 1
+    counts = {k: len(split_space_row(lines[k])[1]) for k in range(lo, hi + 1) if kinds[k] == "row"}
+    ref = max(counts, key=lambda k: counts[k])
+    if counts[ref] <= len(values):
+        return values
+    columns = _value_starts(lines[ref], counts[ref])
+    placed = [""] * len(columns)
+    at = 0
+    for start, value in zip(_value_starts(lines[row], len(values)), values, strict=True):
+        while at < len(columns) and columns[at] < start - VALUE_SLACK:
+            at += 1
+        if at == len(columns) or abs(columns[at] - start) > VALUE_SLACK:
+            return values
+        placed[at] = value
+        at += 1
+    return placed
+
+
+def _joined_labels(row: int, labels: list[str], fragments: dict[int, tuple[int, dict[int, str]]]) -> list[str]:
+    """A row's label cells with the wrapped fragments of the lines around it, in line order."""
+    parts = [[label] for label in labels]
+    for line_no in sorted(fragments):
+        anchor, cells = fragments[line_no]
+        if anchor != row:
+            continue
+        for cell, text in cells.items():
+            if line_no < row:
+                parts[cell].insert(len(parts[cell]) - 1, text)
+            else:
+                parts[cell].append(text)
+    return [join_fragments(p) for p in parts]
 
 
 def detect_text_layout(text: str) -> str | None:
@@ -302,8 +427,8 @@ def extract_text(text: str, layout: str | None = None) -> Document:
         tables, narrative = _tab_tables(lines)
     elif layout == "text_pipe":
         tables, narrative = _pipe_tables(lines)
-    elif layout == "text_space":
-        tables, narrative = _space_tables(lines)
+    elif layout in ("text_space", "pdf_space"):
+        tables, narrative = _space_tables(lines, wrapped=layout == "pdf_space")
     else:
         tables, narrative = [], lines
     return Document(layout=layout, text="\n".join(narrative), tables=tables)
