@@ -342,6 +342,9 @@ def _space_tables(lines: list[str], wrapped: bool = False) -> tuple[list[Table],
                 parsed = split_space_row(lines[k])
                 if parsed and wrapped:
                     parsed = (_joined_labels(k, parsed[0], fragments), _placed_values(lines, kinds, k, parsed[1]))
+                elif parsed:  # aligned text: a gap between two values is a blank cell; a short end stays short
+                    placed = _placed_values(lines, kinds, k, parsed[1])
+                    parsed = (parsed[0], placed if placed[-1:] != [""] else parsed[1])
                 cells = parsed[0] + parsed[1] if parsed else header_cells(lines[k]) or [lines[k].strip()]
                 for col, text in enumerate(cells):
                     table.cells.append(Cell(row_index, col, text, locator=f"line {k + 1} c{col}"))

@@ -50,3 +50,19 @@ def test_other_text_layouts_are_not_taken_for_space_aligned_tables():
     assert detect_text_layout(next(SAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")) == "text_tab"
     assert detect_text_layout(next(SAMPLES.glob("001_*.txt")).read_text(encoding="utf-8")) == "text_pipe"
     assert detect_text_layout((VARIANTS / "narrative_only.txt").read_text(encoding="utf-8")) is None
+
+
+def test_a_gap_between_aligned_values_is_a_blank_cell_and_a_short_end_stays_short():
+    from extractors.text import extract_text
+
+    text = "\n".join([
+        "本年度办理结果      自然人    商业企业    总计",
+        "（一）予以公开      75        5           80",
+        "（二）部分公开      3                     3",
+        "（三）不予公开      1",
+        "（四）无法提供      2         0           2",
+    ] * 3)
+    doc = extract_text(text, "text_space")
+    rows = [[c.text for c in row] for row in doc.tables[0].rows()]
+    assert rows[2] == ["（二）部分公开", "3", "", "3"]  # the blank 商业企业 cell keeps its column
+    assert rows[3] == ["（三）不予公开", "1"]  # where the missing values belong is not known: not guessed
