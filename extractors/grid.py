@@ -9,6 +9,7 @@ distinct origin cells in column order, which is what the template mapper reads.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -117,3 +118,24 @@ def too_large(kind: str, size: int, cap: int) -> ExtractionError:
     """
     return ExtractionError("too_large", f"{size / 2**20:.1f} MB ({size} bytes), over the {cap / 2**20:g} MB "
                                         f"cap for {kind}")
+
+
+def is_wide(ch: str) -> bool:
+    """True for CJK ideographs, CJK/full-width punctuation and curly quotes (text joins them without a space)."""
+    if ch in "“”‘’…—":
+        return True
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def join_wrapped(parts: list[str]) -> str:
+    """Join the pieces of one wrapped cell or line: whitespace runs inside a piece become one space, and
+    pieces join without a space when either side is wide (``本年新`` + ``制作数量``, ``36462`` + ``万元``)."""
+    out = ""
+    for raw in parts:
+        part = " ".join(raw.split())
+        if not part:
+            continue
+        if out and not is_wide(out[-1]) and not is_wide(part[0]):
+            out += " "
+        out += part
+    return out

@@ -43,13 +43,12 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from extractors.encoding import decode_html
-from extractors.grid import Cell, Document, ExtractionError, Table, too_large
+from extractors.grid import Cell, Document, ExtractionError, Table, is_wide, join_wrapped, too_large
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_COLSPAN = 1000  # as HTML does; rowspans end at their row group
@@ -113,13 +112,6 @@ class _TableItem:
 # ---------------------------------------------------------------- text helpers
 
 
-def _is_wide(ch: str) -> bool:
-    """True for CJK ideographs, CJK/full-width punctuation and curly quotes (no space needed)."""
-    if ch in "“”‘’…—":
-        return True
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
 def _normalize_inline(raw: str) -> str:
     """Collapse whitespace runs to one space; drop line breaks between two wide characters."""
 
@@ -130,25 +122,13 @@ def _normalize_inline(raw: str) -> str:
             _SEGMENT_BREAK_ONLY.fullmatch(run)
             and start > 0
             and end < len(raw)
-            and _is_wide(raw[start - 1])
-            and _is_wide(raw[end])
+            and is_wide(raw[start - 1])
+            and is_wide(raw[end])
         ):
             return ""
         return " "
 
     return _WS_RUN.sub(repl, raw).strip()
-
-
-def _join_fragments(fragments: list[str]) -> str:
-    """Join block fragments of one cell; a space only between two non-wide characters."""
-    out = ""
-    for frag in fragments:
-        if not frag:
-            continue
-        if out and not _is_wide(out[-1]) and not _is_wide(frag[0]):
-            out += " "
-        out += frag
-    return out
 
 
 def _is_hidden(node: LexborNode) -> bool:
@@ -204,13 +184,13 @@ def _cell_text(node: LexborNode) -> str:
         if i == 0 or tag == "-text":  # the node itself comes first
             continue
         if tag[0] in "-_" or (tag in _BLOCKS and inner is not None):  # a comment, or a second block
-            return _join_fragments(_collect_blocks(node))
+            return join_wrapped(_collect_blocks(node))
         if tag in _BLOCKS:
             inner = descendant
     whole = _normalize_inline(node.text(deep=True) or "")
     if inner is None or whole == _normalize_inline(inner.text(deep=True) or ""):
         return whole  # no block inside, or one block holding all the text
-    return _join_fragments(_collect_blocks(node))
+    return join_wrapped(_collect_blocks(node))
 
 
 def _visible_len(node: LexborNode) -> int:

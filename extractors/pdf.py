@@ -24,7 +24,7 @@ from typing import Any, Literal
 import pdfplumber
 import pypdfium2
 
-from extractors.grid import Cell, Document, ExtractionError, Table, too_large
+from extractors.grid import Cell, Document, ExtractionError, Table, join_wrapped, too_large
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_PAGES = 200
@@ -36,8 +36,6 @@ NORM_TOLERANCE = 0.012  # share of table width: column edges of two pieces that 
 
 TextLayer = Literal["auto", "pdfplumber", "pdfium"]
 
-_CJK = r"\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"
-_CJK_RE = re.compile(f"[{_CJK}]")
 _PAGE_NUMBER_RE = re.compile(
     r"^(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$",
@@ -55,19 +53,6 @@ _PLACEHOLDERS = {"-", "—", "——", "－", "/", "／", "无", "–"}
 
 
 # ---------------------------------------------------------------------------- text helpers
-
-
-def join_lines(lines: list[str]) -> str:
-    """Join wrapped lines: CJK fragments without a space, other fragments with one; collapse spaces."""
-    out = ""
-    for raw in lines:
-        line = " ".join(raw.split())
-        if not line:
-            continue
-        if out and not (_CJK_RE.match(out[-1]) or _CJK_RE.match(line[0])):
-            out += " "
-        out += line
-    return out
 
 
 def is_page_number(text: str) -> bool:
@@ -475,7 +460,7 @@ def _piece(page: Any, table: Any, textpage: Any | None, index: int) -> _Piece | 
                 col=c0,
                 row_span=r1 - r0,
                 col_span=c1 - c0,
-                text=join_lines(lines),
+                text=join_wrapped(lines),
                 locator=f"p{page.page_number} t{index} r{r0 + 1} c{c0 + 1}",
                 nx0=(xs[c0] - x0) / width,
                 nx1=(xs[c1] - x0) / width,
@@ -616,7 +601,7 @@ def _glue_fragments(target: _Logical, new: list[_PCell]) -> int:
         for y, x in pairs:
             if x is None:  # unreachable: checked above; keeps the type checker informed
                 continue
-            x.text = join_lines([x.text, y.text])
+            x.text = join_wrapped([x.text, y.text])
             x.row_span += y.row_span - 1
             if y.text:
                 x.locator += f" + {y.locator}"
@@ -632,7 +617,7 @@ def _glue_fragments(target: _Logical, new: list[_PCell]) -> int:
         right_new = next((c for c in first if c.col == y.col + y.col_span), None)
         if not (_is_label(right_old) and _is_label(right_new)):
             continue
-        x.text = join_lines([x.text, y.text])
+        x.text = join_wrapped([x.text, y.text])
         x.row_span += y.row_span
         if y.text:
             x.locator += f" + {y.locator}"
@@ -702,7 +687,7 @@ def _narrative(pages: list[_Page]) -> str:
                 and not _HEADING_RE.match(line.text)
             )
             if continues and paragraphs:
-                paragraphs[-1] = join_lines([paragraphs[-1], line.text])
+                paragraphs[-1] = join_wrapped([paragraphs[-1], line.text])
             else:
                 paragraphs.append(line.text)
             prev = line
@@ -721,7 +706,7 @@ def _title(pages: list[_Page], meta: dict[str, str]) -> str | None:
             elif head:
                 break
         if head:
-            return join_lines([ln.text for ln in head])
+            return join_wrapped([ln.text for ln in head])
     title = meta.get("Title", "").strip()
     if title:
         return title

@@ -16,24 +16,11 @@ from __future__ import annotations
 
 import re
 
-from extractors.grid import Cell, Document, Table
+from extractors.grid import Cell, Document, Table, join_wrapped
 from transforms.sections import heading_section
 from transforms.values import is_value_like, is_value_slot, parse_value
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def join_fragments(parts: list[str]) -> str:
-    """Join the lines of one wrapped cell: CJK fragments without a space, others with one."""
-    out = ""
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
-        if out and not (_CJK.search(out[-1]) or _CJK.search(part[0])):
-            out += " "
-        out += part
-    return out
 
 
 def is_pipe_row(line: str) -> bool:
@@ -62,7 +49,7 @@ def _tab_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
         nonlocal row_cells, row_index
         if table is not None and row_cells:
             for col, (line_no, frags) in enumerate(row_cells):
-                table.cells.append(Cell(row_index, col, join_fragments(frags), locator=f"line {line_no}"))
+                table.cells.append(Cell(row_index, col, join_wrapped(frags), locator=f"line {line_no}"))
             row_index += 1
         row_cells = []
 
@@ -97,7 +84,7 @@ def _tab_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
 
 def _continues_cell(fragments: list[str], line: str) -> bool:
     """A line without the tab continues the previous cell unless that cell is a finished number."""
-    current = join_fragments(fragments)
+    current = join_wrapped(fragments)
     if current and is_value_like(current) and not is_value_like(line):
         return False
     return len(line.strip()) <= 60
@@ -128,9 +115,9 @@ def _labelled(cells: list[str], labels: list[str]) -> tuple[list[str], list[int]
     """
     lead = next(i for i, c in enumerate(cells) if c.strip())
     if lead == 0:
-        return [join_fragments(labels), *cells], [0]
+        return [join_wrapped(labels), *cells], [0]
     if len(labels) > lead:  # more lines than empty cells: the first ones share a cell
-        labels = [join_fragments(labels[: len(labels) - lead + 1]), *labels[len(labels) - lead + 1:]]
+        labels = [join_wrapped(labels[: len(labels) - lead + 1]), *labels[len(labels) - lead + 1:]]
     start = lead - len(labels)
     return cells[:start] + labels + cells[lead:], list(range(start, lead))
 
@@ -404,7 +391,7 @@ def _joined_labels(row: int, labels: list[str], fragments: dict[int, tuple[int, 
                 parts[cell].insert(len(parts[cell]) - 1, text)
             else:
                 parts[cell].append(text)
-    return [join_fragments(p) for p in parts]
+    return [join_wrapped(p) for p in parts]
 
 
 def detect_text_layout(text: str) -> str | None:

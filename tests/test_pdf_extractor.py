@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import extractors.pdf as pdf_mod
-from extractors.grid import Document, ExtractionError, Table
-from extractors.pdf import extract_pdf, is_page_number, is_value_text, join_lines
+from extractors.grid import Document, ExtractionError, Table, join_wrapped
+from extractors.pdf import extract_pdf, is_page_number, is_value_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HUAIAN = FIXTURES / "real" / "huaian_2024.pdf"
@@ -251,12 +251,12 @@ def test_corrupted_bytes_never_crash(edits: list[tuple[int, int]]) -> None:
 # ------------------------------------------------------------------ helpers
 
 
-def test_join_lines() -> None:
-    assert join_lines(["三、", "本", "年", "度"]) == "三、本年度"
-    assert join_lines(["商业企", "业"]) == "商业企业"
-    assert join_lines(["结 果", "维持"]) == "结 果维持"
-    assert join_lines(["202529227.9", "元"]) == "202529227.9元"
-    assert join_lines(["Open  data", "portal", ""]) == "Open data portal"
+def test_join_wrapped() -> None:
+    assert join_wrapped(["三、", "本", "年", "度"]) == "三、本年度"
+    assert join_wrapped(["商业企", "业"]) == "商业企业"
+    assert join_wrapped(["结 果", "维持"]) == "结 果维持"
+    assert join_wrapped(["202529227.9", "元"]) == "202529227.9元"
+    assert join_wrapped(["Open  data", "portal", ""]) == "Open data portal"
 
 
 def test_page_numbers_and_values() -> None:
