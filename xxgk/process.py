@@ -27,7 +27,7 @@ from transforms.pre2019 import is_pre2019
 from transforms.sections import split_sections
 from transforms.segment import segment_flat
 
-EXTRACTOR_VERSION = "0.1.0"
+EXTRACTOR_VERSION = "0.2.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
 FACT_FIELDS = tuple(f.name for f in fields(Fact))
 TABLE_CODES = ("proactive", "applications", "reviews_litigation")
