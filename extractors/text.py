@@ -174,6 +174,8 @@ def _pipe_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
 
 _WIDE_GAP = re.compile(r"[ \t\u3000]{2,}|\t")
 _SPACES = re.compile(r"[ \t\u3000]+")
+_ITEM_NUMBER = re.compile(r"^[0-9０-９]{1,2}[.．、]$")
+_PROSE = re.compile(r"[。；]")  # a sentence that mentions numbers, not a row label (labels do have "，")
 # a single space before a numbered label also separates cells: "三、本年度办理结果 （一）予以公开"
 _NUMBERED_START = re.compile(r"[ \u3000]+(?=[（(][一二三四五六七八九十]+[)）]|[0-9０-９]{1,2}[.．、](?![0-9０-９])|[一二三四五六七八九十]+、)")
 MIN_SPACE_ROWS = 10  # lines ending in a run of values that make a text a ``text_space`` table text
@@ -198,13 +200,13 @@ def split_space_row(line: str) -> tuple[list[str], list[str]] | None:
     pieces = [body[a: (tokens[i].start() if i < len(tokens) else len(body))] for i, a in enumerate(starts)]
     n_values = 0
     for piece in reversed(pieces):
-        if not is_value_slot(piece):
+        if not is_value_slot(piece) or _ITEM_NUMBER.match(piece):  # "1." numbers a label, it is no value
             break
         n_values += 1
     if n_values == 0:
         return None
     label_text = body[: starts[len(pieces) - n_values]].strip()
-    if not label_text and n_values < 2:
+    if (not label_text and n_values < 2) or _PROSE.search(label_text):
         return None
     labels = [part.strip() for gap_part in _WIDE_GAP.split(label_text) for part in _NUMBERED_START.split(gap_part)
               if part.strip()] if label_text else []

@@ -49,11 +49,15 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
         return None
     with _POOL_LOCK:
         if _POOL is None:
-            # spawn, not fork: a forked child inherits the parent's polars/Arrow thread pools mid-state
-            # and can deadlock on their locks; spawned workers import the extractors once and are reused
-            _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            _POOL = _new_pool(workers)
             atexit.register(_POOL.shutdown, cancel_futures=True)
         return _POOL
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: a forked child inherits the parent's polars/Arrow thread pools mid-state and can
+    # deadlock on their locks; spawned workers import the extractors once and are reused
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=0)
@@ -72,19 +76,27 @@ def extract_batch(items: list[SourceItem], workers: int, folder: str, name: str)
         return pool.submit(extract_and_spool, extract_items, items, folder, name).result()
     except BrokenProcessPool:
         _discard_pool(pool)
-    return spool(merge_batches([_extract_alone(item, workers) for item in items]), folder, name)
+    return spool(_extract_one_by_one(items), folder, name)
 
 
-def _extract_alone(item: SourceItem, workers: int, attempts: int = 2) -> ExtractedBatch:
-    """One file in the pool; twice, since a crash of another batch's file can break the pool under it."""
-    for _ in range(attempts):
-        pool = _pool(workers)
-        try:
-            return pool.submit(extract_items, [item]).result()
-        except BrokenProcessPool:
-            _discard_pool(pool)
-    return to_batch([failed_item(item, "extract", "worker_crashed",
-                                 "the extraction process died while reading this file (crash or out of memory)")])
+def _extract_one_by_one(items: list[SourceItem]) -> ExtractedBatch:
+    """The batch's files one at a time in a private one-process pool: a crash there is the file's own
+    (another batch's crasher cannot break this pool), so the file is recorded ``worker_crashed``."""
+    parts: list[ExtractedBatch] = []
+    pool = _new_pool(1)
+    try:
+        for item in items:
+            try:
+                parts.append(pool.submit(extract_items, [item]).result())
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(1)
+                parts.append(to_batch([failed_item(
+                    item, "extract", "worker_crashed",
+                    "the extraction process died while reading this file (crash or out of memory)")]))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return merge_batches(parts)
 
 
 @task(name="build-warehouse", cache_policy=NO_CACHE)
@@ -100,7 +112,8 @@ def export_task(db: str, out: str) -> dict[str, int]:
 def plan_items(paths: list[str], con, items: list[SourceItem] | None = None) -> list[SourceItem]:
     """Source items for the given paths, each carrying the sha256 staging already holds for it."""
     known = staging.known_versions(con)
-    items = list(items or []) + [SourceItem(source_uri_for(p), str(p)) for p in discover_files(paths)]
+    listed = list(items or []) + [SourceItem(source_uri_for(p), str(p)) for p in discover_files(paths)]
+    items = list({item.source_uri: item for item in listed}.values())  # a file named twice is read once
     for item in items:
         sha, version = known.get(item.source_uri, (None, None))
         item.known_sha256 = sha if version == EXTRACTOR_VERSION else None

@@ -27,3 +27,23 @@ def test_unchanged_files_are_skipped_unless_an_older_extractor_read_them(tmp_pat
     assert planned[files[0].name] is not None  # same extractor: its sha256 is known, equal bytes are skipped
     assert planned[files[1].name] is None  # read by 0.0.1, not by the current EXTRACTOR_VERSION: read again
     assert process_item(SourceItem(source_uri_for(files[0]), str(files[0]), known_sha256=planned[files[0].name])) is None
+
+
+def test_a_file_named_twice_is_read_once_and_a_batch_keeps_one_version_per_report(tmp_path):
+    from flows.ingest import plan_items
+    from xxgk.batch import to_batch
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    seed = Path(shutil.copy(next(SAMPLES.glob("002_*.txt")), inbox / "002.txt"))
+    con = staging.connect(tmp_path / "x.staging.duckdb")
+    try:
+        items = plan_items([str(seed), str(inbox)], con)  # the file, and its folder
+        assert [Path(i.path).name for i in items] == ["002.txt"]
+        record = process_item(items[0])
+        batch = to_batch([record, record])
+        assert batch.n_reports == 1 and batch.frames["raw_facts"].num_rows == len(record.facts)
+        staging.load_batch(con, batch)
+        assert con.execute("select count(*) from raw_reports").fetchone() == (1,)
+    finally:
+        con.close()

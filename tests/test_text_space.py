@@ -41,6 +41,9 @@ def test_space_aligned_text_gives_exactly_the_facts_of_its_source(name, expected
     ("商 业 企 业", None),  # a label with spaces inside stays a label
     ("全年共收到政府信息公开申请 640 件。", None),  # prose that mentions a number
     ("12", None),  # one value without a label
+    # a label's item number standing apart is not the row's first value (the row would shift by one)
+    ("（三）不予公开   1.   0  2  0  0  0  0  2", (["（三）不予公开", "1."], ["0", "2", "0", "0", "0", "0", "2"])),
+    ("全年共受理申请 120 件。办结 118", None),  # a sentence
 ])
 def test_a_row_is_its_label_cells_and_the_run_of_values_that_ends_it(line, cells):
     assert split_space_row(line) == cells

@@ -59,3 +59,28 @@ def test_a_file_that_kills_its_worker_fails_alone(monkeypatch, tmp_path):
     assert [(e["source_uri"].rsplit("/", 1)[1], e["error_code"]) for e in errors] == [("crash.txt", "worker_crashed")]
     facts = batch.frames["raw_facts"].to_pylist()
     assert len({f["report_id"] for f in facts}) == 3 and len(facts) == 3 * 198
+
+
+def test_an_inner_time_limit_keeps_the_outer_one():
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(process.FileTimeout):
+        with process.time_limit(0.3):
+            with process.time_limit(5):
+                time.sleep(0.1)
+            while True:  # the outer limit still fires after the inner block ended
+                time.sleep(0.01)
+    assert time.monotonic() - started < 1.5
+
+
+def test_memory_limits_read_from_the_environment(monkeypatch):
+    from xxgk.staging import memory_limit
+
+    monkeypatch.setenv("XXGK_DUCKDB_MEMORY_LIMIT", "1G")
+    assert memory_limit() == "1G"
+    monkeypatch.setenv("XXGK_DUCKDB_MEMORY_LIMIT", "")
+    assert memory_limit() == "1GB"
+    monkeypatch.setenv("XXGK_DUCKDB_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="XXGK_DUCKDB_MEMORY_LIMIT"):
+        memory_limit()

@@ -88,7 +88,7 @@ def frame(table: str, rows: list[dict]) -> pa.Table:
 
 
 def to_batch(results: Iterable[ReportRecords], unchanged: int = 0) -> ExtractedBatch:
-    results = list(results)
+    results = list({r.report["report_id"]: r for r in results}.values())  # one version per report
     frames = {"raw_reports": frame("raw_reports", [r.report for r in results])}
     for table in PER_REPORT:
         attribute = table.removeprefix("raw_")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import signal
 import threading
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -254,7 +255,8 @@ class FileTimeout(BaseException):
 @contextmanager
 def time_limit(seconds: float):
     """Interrupt the block after ``seconds`` (SIGALRM: only in a process's main thread, where pool
-    workers run their tasks; elsewhere the block runs unbounded)."""
+    workers run their tasks; in a thread, as on Dask workers or with ``workers=1``, the block runs
+    unbounded). An enclosing limit is kept."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -262,13 +264,17 @@ def time_limit(seconds: float):
     def expire(signum, frame):
         raise FileTimeout()
 
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left:  # an enclosing limit keeps what is left of its time
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 1e-3))
 
 
 def process_batch(items: list[SourceItem]) -> tuple[list[ReportRecords], int]:

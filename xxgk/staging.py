@@ -31,8 +31,8 @@ def staging_path(db: Path) -> Path:
 def memory_limit(variable: str = "XXGK_DUCKDB_MEMORY_LIMIT", default: str = "1GB") -> str:
     """A DuckDB memory cap from the environment: the build (XXGK_DUCKDB_MEMORY_LIMIT, 1GB) spills to
     disk past it; the staging writer, which only appends, needs little (XXGK_STAGING_MEMORY_LIMIT, 256MB)."""
-    value = os.environ.get(variable, default).strip()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, re.I):
+    value = (os.environ.get(variable) or default).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B?", value, re.I):
         raise ValueError(f"{variable}={value!r}: expected a size such as 512MB or 4GB")
     return value
 
