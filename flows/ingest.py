@@ -10,6 +10,7 @@ import atexit
 import multiprocessing
 import os
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -122,12 +123,14 @@ def plan_items(paths: list[str], con, items: list[SourceItem] | None = None) -> 
 
 def spool_folder(db: Path) -> Path:
     """Where this run's extraction tasks leave their batches (beside the warehouse; Dask workers on
-    other machines need it on shared storage). Folders of killed runs are removed by the next run."""
-    for stale in db.parent.glob(f".{db.name}.spool-*"):
+    other machines need it on shared storage). Folders of killed runs of this host are removed by
+    its next run (a folder is named for its host and process; other hosts' folders are left alone)."""
+    host = socket.gethostname().replace("-", "_")
+    for stale in db.parent.glob(f".{db.name}.spool-{host}-*"):
         pid = stale.name.rsplit("-", 1)[-1]
         if not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
             shutil.rmtree(stale, ignore_errors=True)
-    folder = db.parent / f".{db.name}.spool-{os.getpid()}"
+    folder = db.parent / f".{db.name}.spool-{host}-{os.getpid()}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
