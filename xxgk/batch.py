@@ -76,10 +76,6 @@ class ExtractedBatch:
     def n_reports(self) -> int:
         return self.frames["raw_reports"].num_rows if self.frames else 0
 
-    @property
-    def n_failed(self) -> int:
-        return self.frames["raw_errors"].num_rows if self.frames else 0
-
 
 def frame(table: str, rows: list[dict]) -> pa.Table:
     """Rows (dicts, missing keys are null) → a table with exactly the staging columns of ``table``."""
