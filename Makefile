@@ -49,10 +49,10 @@ clean:
 	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet .prefect
 
 bench: install
-	$(BIN)/python -m xxgk.bench --n $(N)
+	$(BIN)/python -m tools.bench --n $(N)
 
 accuracy: install
-	$(BIN)/python -m xxgk.accuracy
+	$(BIN)/python -m tools.accuracy
 
 serve: install
 	@echo "starting a local Prefect server and serving the nightly deployment (cron 02:30 Asia/Shanghai)"

@@ -1,7 +1,7 @@
-"""Read the expected-values fixtures (tests/fixtures/expected/*.yaml); one implementation, in xxgk/accuracy.py."""
+"""Read the expected-values fixtures (tests/fixtures/expected/*.yaml); one implementation, in tools/accuracy.py."""
 
 from __future__ import annotations
 
-from xxgk.accuracy import EXPECTED_DIR, compare, expected_cells, expected_spec
+from tools.accuracy import EXPECTED_DIR, compare, expected_cells, expected_spec
 
 __all__ = ["EXPECTED_DIR", "compare", "expected_cells", "expected_spec"]

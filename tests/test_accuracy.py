@@ -1,15 +1,15 @@
-"""`python -m xxgk.accuracy`: every document with a hand-read expected file, through process_bytes, is exact."""
+"""`python -m tools.accuracy`: every document with a hand-read expected file, through process_bytes, is exact."""
 
 from __future__ import annotations
 
 import yaml
 
-from xxgk import accuracy
-from xxgk.accuracy import EXPECTED_DIR, ROOT
+from tools import accuracy
+from tools.accuracy import EXPECTED_DIR, ROOT
 
 
 def _yaml_counts() -> tuple[int, int, int]:
-    """(expected files, documents, cells) counted straight from the YAML, not through xxgk.accuracy."""
+    """(expected files, documents, cells) counted straight from the YAML, not through tools.accuracy."""
     files = documents = cells = 0
     for path in sorted(EXPECTED_DIR.glob("*.yaml")):
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))

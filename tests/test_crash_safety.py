@@ -1,7 +1,7 @@
 """An ingest killed mid-way (SIGKILL, no cleanup) loses nothing that was published or committed.
 
 The real command (``python -m xxgk.cli ingest``, the Prefect flow with its process pool) ingests a
-synthetic corpus of 300 reports (xxgk/synth.py, built from the reference) in batches of 50 into a
+synthetic corpus of 300 reports (tools/synth.py, built from the reference) in batches of 50 into a
 warehouse that already holds the five seed reports. It is killed, with its pool workers, as soon as
 the first batch line appears. Then: the published warehouse is the very same file, byte for byte,
 and reads as before; the staging file opens and holds whole batches only; a second run skips what
@@ -25,7 +25,7 @@ import pytest
 from tests.conftest import ROOT, SAMPLES
 from tests.test_warehouse_rebuild import ingest
 from xxgk import staging
-from xxgk.synth import generate_corpus
+from tools.synth import generate_corpus
 
 N_REPORTS = 300
 BATCH = 50

@@ -25,8 +25,8 @@ def cluster():
 
 def test_extraction_runs_on_the_dask_workers_and_lands_exactly(cluster, prefect_harness, tmp_path):
     from flows.ingest import run_ingest
-    from xxgk.bench import accuracy
-    from xxgk.synth import generate_corpus
+    from tools.bench import accuracy
+    from tools.synth import generate_corpus
 
     local_cluster, worker_pids = cluster
     corpus = tmp_path / "corpus"

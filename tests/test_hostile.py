@@ -1,6 +1,6 @@
 """Hostile input through the real ingest path: process_batch → staging.load_batch → build_warehouse.
 
-One batch holds the files of ``xxgk.synth.hostile_samples`` (synthetic, generated here into a temporary
+One batch holds the files of ``tools.synth.hostile_samples`` (synthetic, generated here into a temporary
 folder from the reference: empty, binary garbage, truncated HTML/PDF/DOCX, three zip bombs, a 200 MB
 page, a 60 MB page of inline base64 images, lying encodings, a missing table, extra and missing rows
 and columns, garbled numbers) next to three good synthetic reports. Expected: every unreadable file
@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 from xxgk import staging
 from xxgk.build import build_warehouse
 from xxgk.process import SourceItem, process_batch, source_uri_for
-from xxgk.synth import build_report, expected_cells, hostile_samples, render_report
+from tools.synth import build_report, expected_cells, hostile_samples, render_report
 
 slow = pytest.mark.slow  # the batch takes ~4 s: a 200 MB and a 60 MB page are written, read and hashed
 
@@ -258,7 +258,7 @@ def test_a_200_mb_page_is_refused_in_bounded_time_and_memory(tmp_path) -> None:
     # what a demanding user gets: parsing 200 MB of HTML takes ~25 s and 1.3 GB (measured with the cap
     # lifted); real report pages are < 5 MB (60 MB with pasted images, which are dropped first), so
     # the page is refused by the 50 MB HTML cap, without parsing it, after one read and hash.
-    from xxgk.synth import _write_big_html
+    from tools.synth import _write_big_html
 
     page = tmp_path / "big.html"
     _write_big_html(page, 200 * MB)

@@ -1,8 +1,8 @@
 """Borderless PDF tables (no ruling lines) are read from the layout text as ``pdf_space``.
 
 Fixtures are synthetic, generated in memory (deterministic bytes) by the repo's own PDF renderer
-``xxgk.synth_pdf.render_pdf(blocks, ruled=False)`` from seeded synthetic reports
-(``xxgk.synth.build_report``), whose ground truth is the report's cells. Labels wrap inside their
+``tools.synth_pdf.render_pdf(blocks, ruled=False)`` from seeded synthetic reports
+(``tools.synth.build_report``), whose ground truth is the report's cells. Labels wrap inside their
 cells, so a row's label continues on the following lines at the same character columns. The ruled
 PDF is real: tests/fixtures/real/huaian_2024.pdf.
 """
@@ -17,8 +17,8 @@ from extractors.detect import extract_bytes
 from extractors.pdf import extract_pdf
 from extractors.text import extract_text
 from xxgk.process import SourceItem, process_bytes
-from xxgk.synth import build_report
-from xxgk.synth_pdf import render_pdf
+from tools.synth import build_report
+from tools.synth_pdf import render_pdf
 
 SEED = 3
 REAL = Path(__file__).parent / "fixtures" / "real" / "huaian_2024.pdf"

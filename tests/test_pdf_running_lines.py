@@ -1,7 +1,7 @@
 """Running headers/footers and page-number lines do not stop a table cut by a page break from merging.
 
 Fixtures are synthetic, generated in memory (deterministic bytes) by the repo's own PDF renderer
-``xxgk.synth_pdf.render_pdf`` from a seeded synthetic report (``xxgk.synth.build_report``): the same
+``tools.synth_pdf.render_pdf`` from a seeded synthetic report (``tools.synth.build_report``): the same
 report is rendered plain and with a running header (report title) on every page plus a footer in
 one of the page-number forms real producers print (WPS, Word "save as PDF", Founder), optionally
 with the applications table's three column-header rows repeated on the continuation page.
@@ -17,8 +17,8 @@ import extractors.pdf as pdf_mod
 from extractors.grid import Document, Table
 from extractors.pdf import extract_pdf
 from xxgk.process import SourceItem, process_bytes
-from xxgk.synth import Report, build_report
-from xxgk.synth_pdf import render_pdf
+from tools.synth import Report, build_report
+from tools.synth_pdf import render_pdf
 
 HEADER = "某某区人民政府2023年政府信息公开工作年度报告"
 FOOTERS: dict[str, Callable[[int, int], str]] = {

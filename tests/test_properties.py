@@ -1,6 +1,6 @@
 """Property tests (hypothesis, derandomised): nothing crashes, and no number is ever invented.
 
-Inputs are arbitrary bytes and text, and synthetic reports (xxgk/synth.py, built from the reference)
+Inputs are arbitrary bytes and text, and synthetic reports (tools/synth.py, built from the reference)
 whose table cells are replaced by strings drawn from a strategy (numbers in every form reference §7
 lists, garbled numbers, labels, junk) and whose rows lose or gain cells. Every input goes through
 the whole per-file path (``process_bytes``: extractor, mapper, inference, metadata, sections).
@@ -26,8 +26,8 @@ from extractors.detect import extract_bytes
 from extractors.grid import ExtractionError
 from tests.conftest import SAMPLES
 from xxgk.process import SourceItem, process_bytes
-from xxgk.synth import build_report
-from xxgk.synth_render import LCell, render_docx, render_html, render_text_pipe, render_text_tab
+from tools.synth import build_report
+from tools.synth_render import LCell, render_docx, render_html, render_text_pipe, render_text_tab
 
 FAST = settings(derandomize=True, deadline=None, max_examples=60, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

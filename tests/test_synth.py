@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from xxgk import synth
-from xxgk.synth import (
+from tools import synth
+from tools.synth import (
     build_report,
     expected_cells,
     generate_corpus,

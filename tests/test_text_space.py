@@ -8,7 +8,7 @@ import pytest
 
 from extractors.text import detect_text_layout, split_space_row
 from tests.conftest import SAMPLES, load_module
-from xxgk.accuracy import compare
+from tools.accuracy import compare
 from xxgk.process import SourceItem, process_bytes
 
 VARIANTS = Path(__file__).parent / "fixtures" / "variants"

@@ -1,6 +1,6 @@
 """`make bench`: generate a synthetic corpus, ingest + build + export it, print speed, memory and accuracy.
 
-    python -m xxgk.bench --n 10000 [--layouts text_tab,text_pipe,html] [--workers 2] [--out bench-out]
+    python -m tools.bench --n 10000 [--layouts text_tab,text_pipe,html] [--workers 2] [--out bench-out]
 
 Accuracy compares every canonical cell of the warehouse with the generator's ground truth
 (value and value_status); it must be 100% on the layouts the extractors support.
@@ -109,7 +109,7 @@ def accuracy(db: Path, corpus: Path) -> dict[str, float]:
 def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500) -> dict:
     from flows.ingest import ingest_flow
     from xxgk.export import export_parquet
-    from xxgk.synth import generate_corpus
+    from tools.synth import generate_corpus
 
     shutil.rmtree(out, ignore_errors=True)
     corpus = out / "corpus"

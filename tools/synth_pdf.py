@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xxgk.synth_render import Block, LCell, LTable, geometry, split_table
+from tools.synth_render import Block, LCell, LTable, geometry, split_table
 
 PAGE_W, PAGE_H, MARGIN = 595.0, 842.0, 50.0
 BODY, CELL = 11.0, 8.0  # font sizes

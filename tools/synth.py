@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from xxgk.synth_render import (
+from tools.synth_render import (
     Block,
     LCell,
     LTable,
@@ -549,7 +549,7 @@ def render_report(report: Report, blocks: list[Block]) -> bytes:
     elif layout == "docx":
         return render_docx(blocks)
     elif layout == "pdf":
-        from xxgk.synth_pdf import render_pdf
+        from tools.synth_pdf import render_pdf
 
         return render_pdf(blocks)
     else:

@@ -1,4 +1,4 @@
-"""Accuracy against the hand-read expected values: ``python -m xxgk.accuracy [--no-fail]``.
+"""Accuracy against the hand-read expected values: ``python -m tools.accuracy [--no-fail]``.
 
 Each file in tests/fixtures/expected/*.yaml holds the values of one report read by hand (the
 seeds, real published reports) and names, under ``documents:``, every fixture file whose
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> tuple[int, list[DocumentResult]]:
     """What ``main`` does, also returning the results (the test runs it in-process once)."""
-    parser = argparse.ArgumentParser(prog="python -m xxgk.accuracy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.accuracy", description=__doc__.splitlines()[0])
     parser.add_argument("--no-fail", action="store_true", help="print the table and exit 0 even when not exact")
     parser.add_argument("--expected-dir", type=Path, default=EXPECTED_DIR, help="folder of expected *.yaml files")
     parser.add_argument("--root", type=Path, default=ROOT, help="folder the documents' paths are relative to")
