@@ -24,8 +24,8 @@ import pytest
 
 from tests.conftest import ROOT, SAMPLES
 from tests.test_warehouse_rebuild import ingest
-from xxgk import staging
 from tools.synth import generate_corpus
+from xxgk import staging
 
 N_REPORTS = 300
 BATCH = 50

@@ -20,10 +20,10 @@ import duckdb
 import pytest
 
 from tests.conftest import ROOT
+from tools.synth import build_report, expected_cells, hostile_samples, render_report
 from xxgk import staging
 from xxgk.build import build_warehouse
 from xxgk.process import SourceItem, process_batch, source_uri_for
-from tools.synth import build_report, expected_cells, hostile_samples, render_report
 
 slow = pytest.mark.slow  # the batch takes ~4 s: a 200 MB and a 60 MB page are written, read and hashed
 

@@ -16,9 +16,9 @@ import pytest
 from extractors.detect import extract_bytes
 from extractors.pdf import extract_pdf
 from extractors.text import extract_text
-from xxgk.process import SourceItem, process_bytes
 from tools.synth import build_report
 from tools.synth_pdf import render_pdf
+from xxgk.process import SourceItem, process_bytes
 
 SEED = 3
 REAL = Path(__file__).parent / "fixtures" / "real" / "huaian_2024.pdf"

@@ -16,9 +16,9 @@ import pytest
 import extractors.pdf as pdf_mod
 from extractors.grid import Document, Table
 from extractors.pdf import extract_pdf
-from xxgk.process import SourceItem, process_bytes
 from tools.synth import Report, build_report
 from tools.synth_pdf import render_pdf
+from xxgk.process import SourceItem, process_bytes
 
 HEADER = "某某区人民政府2023年政府信息公开工作年度报告"
 FOOTERS: dict[str, Callable[[int, int], str]] = {

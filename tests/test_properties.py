@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from extractors.detect import extract_bytes
 from extractors.grid import ExtractionError
 from tests.conftest import SAMPLES
-from xxgk.process import SourceItem, process_bytes
 from tools.synth import build_report
 from tools.synth_render import LCell, render_docx, render_html, render_text_pipe, render_text_tab
+from xxgk.process import SourceItem, process_bytes
 
 FAST = settings(derandomize=True, deadline=None, max_examples=60, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -108,8 +108,8 @@ def accuracy(db: Path, corpus: Path) -> dict[str, float]:
 
 def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500) -> dict:
     from flows.ingest import ingest_flow
-    from xxgk.export import export_parquet
     from tools.synth import generate_corpus
+    from xxgk.export import export_parquet
 
     shutil.rmtree(out, ignore_errors=True)
     corpus = out / "corpus"
