@@ -1,4 +1,4 @@
-"""Pick the extractor from the file's content (not only its name) and run it."""
+"""Sniff a file's format from its content (not only its name) and run that format's extractor."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 import zipfile
 from io import BytesIO
 
-from extractors.grid import Document, ExtractionError, too_large
+from common.document import Document
+from common.errors import ExtractionError, too_large
 
 MAX_BYTES = 256 * 1024 * 1024
 _HTML = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]", re.I)
@@ -45,94 +46,33 @@ def _call(module: str, function: str, *args) -> Document:
 
 
 def extract_bytes(data: bytes, name: str = "", http_charset: str | None = None) -> tuple[str, Document]:
-    """(source_format, Document) for one file; raises ExtractionError for unreadable input."""
+    """(source_format, Document) for one file as its format's extractor reads it; raises ExtractionError.
+
+    Which reading of a document wins (its tables as extracted, or its text re-read as flattened or
+    space-aligned rows) is decided one floor up, in xxgk/reading.py, where the templates are known.
+    """
     if not data or data.isspace():  # isspace: no copy of a big file
         raise ExtractionError("empty_file", "the file is empty" if not data else "the file holds only whitespace")
     if len(data) > MAX_BYTES:
         raise too_large("any file", len(data), MAX_BYTES)
     fmt = sniff_format(data, name)
     if fmt == "pdf":
-        return fmt, _unflatten(_call("extractors.pdf", "extract_pdf", data), data)
+        return fmt, _call("extractors.pdf", "extract_pdf", data)
     if fmt == "docx":
-        return fmt, _unflatten(_call("extractors.docx", "extract_docx", data))
+        return fmt, _call("extractors.docx", "extract_docx", data)
     if fmt in {"doc", "wps"}:
-        return fmt, _unflatten(_call("extractors.office", "extract_word", data, fmt))
+        return fmt, _call("extractors.office", "extract_word", data, fmt)
     if fmt == "zip":
         raise ExtractionError("unsupported_format", "a zip archive that is not a Word document")
     if fmt == "html":
-        return fmt, _unflatten(_call("extractors.html", "extract_html", data, http_charset))
-    from extractors.encoding import decode_text
+        return fmt, _call("extractors.html", "extract_html", data, http_charset)
+    from common.encoding import decode_text
     from extractors.text import extract_text
 
     text, _charset = decode_text(data)
     if "\x00" in text[:4096] or _binary_share(text) > 0.1:
         raise ExtractionError("binary_garbage", "the file is neither a document nor text")
-    from extractors.flat import extract_flat, looks_flat
-    from extractors.text import detect_text_layout
-
-    if detect_text_layout(text) is None and looks_flat(text):
-        return "text", extract_flat(text)
     return "text", extract_text(text)
-
-
-MIN_TABLE_ROWS = 3  # rows with a template label that make an extracted table a report table
-
-
-def _unflatten(doc: Document, data: bytes | None = None) -> Document:
-    """A document whose statistical tables lost their separators (reference §8) → ``<layout>_flat``.
-
-    A page or file with no report table (no extracted table holds MIN_TABLE_ROWS rows whose label
-    is in the template registry) whose text reads as flattened rows (``行政处罚2648-18538``,
-    extractors/flat.py ``looks_flat``) is re-read as flattened text, the way a ``text_flat`` file
-    is: its runs are then segmented by transforms/segment.py. Title, metadata and warnings stay.
-    """
-    from extractors.flat import extract_flat, looks_flat
-
-    if any(_report_rows(table) >= MIN_TABLE_ROWS for table in doc.tables):
-        return doc
-    if doc.layout == "pdf" and data is not None:
-        spaced = _pdf_space(doc, data)
-        if spaced is not None:
-            return spaced
-    if not looks_flat(doc.text):
-        return doc
-    flat = extract_flat(doc.text)
-    return Document(layout=f"{doc.layout}_flat", text=flat.text, tables=flat.tables, title=doc.title,
-                    meta=doc.meta, warnings=[*doc.warnings, *flat.warnings])
-
-
-def _pdf_space(doc: Document, data: bytes) -> Document | None:
-    """A PDF without ruled report tables re-read as space-aligned layout text (``pdf_space``).
-
-    Borderless tables (WPS/converter exports) keep their columns in pdfplumber's layout text; it
-    is read the way ``text_space`` is, with labels wrapped inside their cells joined back
-    (extractors/text.py). Used only when that yields a report table; else None.
-    """
-    from extractors.pdf import layout_text
-    from extractors.text import extract_text
-
-    pages = layout_text(data)
-    if not pages:
-        return None
-    spaced = extract_text("\n".join(pages), layout="pdf_space")
-    if not any(_report_rows(table) >= MIN_TABLE_ROWS for table in spaced.tables):
-        return None
-    return Document(layout="pdf_space", text=spaced.text, tables=spaced.tables, title=doc.title,
-                    meta=doc.meta, warnings=doc.warnings)
-
-
-def _report_rows(table) -> int:
-    """Rows of an extracted table whose label cells name a template row (table 2 item or table 3 row)."""
-    from transforms.segment import match_row_label
-
-    count = 0
-    for row in table.rows():
-        labels = [c.text for c in row if c.text.strip()]
-        if any(match_row_label(text) for text in labels[:3]):
-            count += 1
-            if count >= MIN_TABLE_ROWS:
-                break
-    return count
 
 
 _BINARY_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import docx  # python-docx (absolute import: this module is extractors.docx)
 from lxml import etree
 
-from extractors.grid import Cell, Document, ExtractionError, Table, too_large
+from common.document import Cell, Document, Table
+from common.errors import ExtractionError, too_large
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # the file as downloaded
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # all members together, as declared and as read

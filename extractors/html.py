@@ -8,9 +8,9 @@ Decisions worth knowing:
 
 * Input over ``MAX_BYTES`` raises ``ExtractionError("too_large")``; a table whose spans cover
   more than ``MAX_GRID_SLOTS`` slots raises ``ExtractionError("too_complex")``; empty input raises
-  ``ExtractionError("empty")``; binary data (PDF/ZIP/OLE/image magic, NUL bytes, control
-  characters) or text without a single HTML tag raises ``ExtractionError("not_html")`` so that
-  the caller can route it to another extractor instead of storing an empty report.
+  ``ExtractionError("empty_file")``; binary data (PDF/ZIP/OLE/image magic, NUL bytes, control
+  characters) raises ``ExtractionError("binary_garbage")`` and text without a single HTML tag or
+  body ``ExtractionError("unsupported_format")`` (codes: common/errors.py).
 * The container is found by descending from ``<body>`` while one child element holds at least
   75 % of the visible non-link text; the descent stops at data tables. If the container holds
   no data table while the page has some, it widens to the common ancestor.
@@ -47,8 +47,9 @@ from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from extractors.encoding import decode_html
-from extractors.grid import Cell, Document, ExtractionError, Table, is_wide, join_wrapped, too_large
+from common.document import Cell, Document, Table, is_wide, join_wrapped
+from common.encoding import decode_html
+from common.errors import ExtractionError, too_large
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_COLSPAN = 1000  # as HTML does; rowspans end at their row group
@@ -639,14 +640,14 @@ def _check_bytes(data: bytes) -> None:
     if len(data) > MAX_BYTES:
         raise too_large("HTML pages (inline data: URIs not counted)", len(data), MAX_BYTES)
     if not data or data.isspace():
-        raise ExtractionError("empty", "HTML input is empty")
+        raise ExtractionError("empty_file", "HTML input is empty")
     head = data[:8192]
     if head.lstrip().startswith(_BINARY_MAGIC):
-        raise ExtractionError("not_html", "input is a binary file (PDF, ZIP, OLE or image signature)")
+        raise ExtractionError("binary_garbage", "input is a binary file (PDF, ZIP, OLE or image signature)")
     if not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         control = len(head) - len(head.translate(None, _CONTROL_BYTES))
         if b"\x00" in head or control * 20 > len(head):
-            raise ExtractionError("not_html", "input contains binary control bytes")
+            raise ExtractionError("binary_garbage", "input contains binary control bytes")
 
 
 def extract_html(data: bytes, http_charset: str | None = None) -> Document:
@@ -656,7 +657,7 @@ def extract_html(data: bytes, http_charset: str | None = None) -> Document:
     _check_bytes(data)
     text, charset = decode_html(data, http_charset)
     if not _HTML_TAG.search(text[:200_000]):
-        raise ExtractionError("not_html", "no HTML element found in the input")
+        raise ExtractionError("unsupported_format", "no HTML element found in the input")
     if _OPENING.search(text[:8192]) and not _CLOSING.search(text[-4096:]):
         warnings.append("the page ends without </body> or </html>: truncated?")
     if text.count("\ufffd") > 10:
@@ -679,7 +680,7 @@ def extract_html(data: bytes, http_charset: str | None = None) -> Document:
             node.decompose()
     body = tree.body
     if body is None:
-        raise ExtractionError("not_html", "the page has no body")
+        raise ExtractionError("unsupported_format", "the page has no body")
     kinds = {t.mem_id: _table_kind(t) for t in body.css("table")}
     container = _find_container(body, kinds)
     items = _merge_items(_walk(container, kinds, numbers, warnings))

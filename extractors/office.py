@@ -15,8 +15,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from common.document import Document
+from common.errors import ExtractionError, too_large
 from extractors.docx import extract_docx
-from extractors.grid import Document, ExtractionError, too_large
 
 INSTALL_HINT = "install LibreOffice: apt-get install -y --no-install-recommends libreoffice-writer-nogui"
 MAX_INPUT_BYTES = 100 * 1024 * 1024

@@ -24,7 +24,8 @@ from typing import Any, Literal
 import pdfplumber
 import pypdfium2
 
-from extractors.grid import Cell, Document, ExtractionError, Table, join_wrapped, too_large
+from common.document import Cell, Document, Table, join_wrapped
+from common.errors import ExtractionError, too_large
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_PAGES = 200

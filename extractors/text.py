@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.grid import Cell, Document, Table, join_wrapped
-from transforms.sections import heading_section
-from transforms.values import is_value_like, is_value_slot, parse_value
+from common.document import Cell, Document, Table, join_wrapped
+from common.sections import heading_section
+from common.values import is_value_like, is_value_slot, parse_value
 
 _MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 

@@ -12,8 +12,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.ingest import _log, export_task, ingest_flow
+from xxgk.crawl.state import crawl_state_path
 from xxgk.process import SourceItem
-from xxgk.staging import staging_path
 
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in Asia/Shanghai, after publishers' evening uploads
 TIMEZONE = "Asia/Shanghai"
@@ -27,11 +27,11 @@ def raw_root_for(db: Path) -> Path:
 @task(name="crawl-sources", cache_policy=NO_CACHE)
 def crawl_task(sources_file: str, db: str) -> list[SourceItem]:
     """Fetch listings, report pages and attachments politely; returns what to ingest."""
-    from xxgk.crawler import crawl
-    from xxgk.sources import load_sources
+    from xxgk.crawl.crawler import crawl
+    from xxgk.crawl.sources import load_sources
 
     db_path = Path(db)
-    result = crawl(load_sources(Path(sources_file)), staging_path(db_path), raw_root_for(db_path))
+    result = crawl(load_sources(Path(sources_file)), crawl_state_path(db_path), raw_root_for(db_path))
     _log(f"crawl: {len(result.documents)} documents ({len(result.changed)} changed), "
          f"{len(result.failures)} failures")
     return [

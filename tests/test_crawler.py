@@ -16,7 +16,7 @@ import yaml
 from docx import Document as DocxDocument
 
 from tests.fakesite import FakeSite, Reply, Request, static
-from xxgk.crawler import (
+from xxgk.crawl.crawler import (
     CrawlResult,
     crawl,
     extract_links,
@@ -26,9 +26,9 @@ from xxgk.crawler import (
     sniff_type,
     title_year,
 )
-from xxgk.http import Fetcher, parse_retry_after
-from xxgk.rawstore import RawStore
-from xxgk.sources import LinkFilters, Politeness, Source, SourcesError, load_sources, parse_sources
+from xxgk.crawl.http import Fetcher, parse_retry_after
+from xxgk.crawl.rawstore import RawStore
+from xxgk.crawl.sources import LinkFilters, Politeness, Source, SourcesError, load_sources, parse_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
 REPO = Path(__file__).parent.parent
@@ -422,7 +422,7 @@ def test_title_year_and_report_matching():
     assert title_year("关于公布2022年政府信息公开工作年度报告的公告", 2019, 2030) == 2022
     assert title_year("2018年度报告", 2019, 2030) is None
     filters = LinkFilters(title_include=(__import__("re").compile("年度报告"),))
-    from xxgk.crawler import Link
+    from xxgk.crawl.crawler import Link
 
     assert match_report(Link("http://a/1.htm", "关于2023年政务公开工作要点的通知", ""), filters) is None
     assert match_report(Link("http://a/1.htm", "2023年度报告", ""), filters) == ("2023年度报告", 2023)

@@ -188,9 +188,9 @@ def test_code_lists_match_the_template_registry():
 
 
 def test_code_lists_match_the_code():
+    from common.sections import SECTION_KEYWORDS
+    from transforms import publishers
     from transforms.narrative import PATTERNS
-    from transforms.sections import SECTION_KEYWORDS
-    from xxgk import publishers
     from xxgk.process import TABLE_CODES
 
     assert list(_codes("table_code")) == list(TABLE_CODES)

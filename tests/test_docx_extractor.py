@@ -10,9 +10,10 @@ from pathlib import Path
 import docx
 import pytest
 
+from common.document import Document, Table
+from common.errors import ExtractionError
 from extractors import docx as docx_extractor
 from extractors.docx import extract_docx
-from extractors.grid import Document, ExtractionError, Table
 from tests.conftest import load_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docx"

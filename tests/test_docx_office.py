@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import ExtractionError
 from extractors import office
-from extractors.grid import ExtractionError
 from extractors.office import convert, convert_to_docx, extract_word
 from tests.conftest import load_module
 

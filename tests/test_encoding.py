@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.encoding import decode_html, decode_text, normalize_charset, prescan_meta_charset
+from common.encoding import decode_html, decode_text, normalize_charset, prescan_meta_charset
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 RARE = "朱镕基同志题词的档案馆设立查阅点，王堃、李喆两位同志"  # 镕 堃 喆 are not in GB2312

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from extractors.flat import extract_flat, looks_flat, split_flat_line
-from extractors.grid import Document, ExtractionError
+from common.document import Document
+from common.errors import ExtractionError
 from extractors.text import extract_text
 from tests.expected import expected_cells
+from transforms.flat import extract_flat, looks_flat, split_flat_line
 from transforms.mapper import Fact
 from transforms.segment import applicant_splits, review_splits, segment_flat
 

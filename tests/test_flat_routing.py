@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from extractors.detect import extract_bytes
-from extractors.flat import extract_flat, looks_flat
 from tests.conftest import load_module
 from tests.expected import expected_cells
 from tests.test_flat import AMBIGUOUS_000
+from transforms.flat import extract_flat, looks_flat
 from transforms.segment import segment_flat
 from xxgk.process import SourceItem, process_bytes
+from xxgk.reading import read_bytes
 
 FLAT = Path(__file__).parent / "fixtures" / "flat"
 REAL = Path(__file__).parent / "fixtures" / "real"
@@ -30,7 +30,7 @@ def test_html_page_without_table_is_routed_to_segmentation():
     page = FLAT / "seed_000_flat.html"
     assert b"<table" not in page.read_bytes()
     assert "Synthetic fixture made by build_flat.py" in page.read_text(encoding="utf-8")
-    fmt, doc = extract_bytes(page.read_bytes(), page.name)
+    fmt, doc = read_bytes(page.read_bytes(), page.name)
     assert (fmt, doc.layout) == ("html", "html_flat")
     assert [(t.section_code, t.n_rows, t.n_cols) for t in doc.tables] == [("s2", 8, 2), ("s3", 23, 2), ("s4", 1, 2)]
     assert doc.title == "常州市武进区人民政府2020年政府信息公开工作年度报告"
@@ -66,7 +66,7 @@ def test_page_with_a_report_table_is_not_rerouted_even_with_flattened_lines():
     extra = "".join(f"<p>{html.escape(line)}</p>" for line in rows)
     anchor = "2021年，无收取信息处理费情况。</font>"
     assert page.count(anchor) == 1
-    _, doc = extract_bytes(page.replace(anchor, anchor + extra).encode("utf-8"), "p.html")
+    _, doc = read_bytes(page.replace(anchor, anchor + extra).encode("utf-8"), "p.html")
     assert looks_flat(doc.text)  # the flattened lines alone would route it
     assert doc.layout == "html" and len(doc.tables) == 3
 
@@ -79,5 +79,5 @@ def test_committed_page_is_the_builder_output():
 
 
 def test_text_flat_files_keep_their_layout():
-    _, doc = extract_bytes((FLAT / "seed_002_flat.txt").read_bytes(), "seed_002_flat.txt")
+    _, doc = read_bytes((FLAT / "seed_002_flat.txt").read_bytes(), "seed_002_flat.txt")
     assert doc.layout == "text_flat"

@@ -319,7 +319,7 @@ def test_the_prefect_flow_with_its_process_pool_records_the_same(ingested, tmp_p
     ("١٢٣", None, "text", None),
 ])
 def test_odd_number_strings(raw: str, value, status: str, unit) -> None:
-    from transforms.values import parse_value
+    from common.values import parse_value
 
     parsed = parse_value(raw)
     assert (parsed.value, parsed.status, parsed.unit) == (value, status, unit)
@@ -327,7 +327,7 @@ def test_odd_number_strings(raw: str, value, status: str, unit) -> None:
 
 
 def test_a_garbled_value_does_not_become_the_rows_label() -> None:
-    from extractors.grid import Cell
+    from common.document import Cell
     from transforms.mapper import split_row
 
     texts = ["（一）予以公开", "3", "1e308", "12,34,5", "0", "NaN", "1/2", "备注"]

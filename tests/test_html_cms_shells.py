@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.grid import Table
+from common.document import Table
 from extractors.html import extract_html
 from tests.conftest import load_module
 from tests.expected import compare

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 import extractors.html as html_mod
-from extractors.grid import Document, ExtractionError, Table
+from common.document import Document, Table
+from common.errors import ExtractionError
 from extractors.html import extract_html
 from tests.conftest import load_module
 
@@ -338,9 +339,9 @@ def test_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("data", "code"),
-    [(b"", "empty"), (b"  \n ", "empty"), (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 1 0 obj", "not_html"),
-     (b"PK\x03\x04\x14\x00\x06\x00", "not_html"), (bytes(range(256)) * 4, "not_html"),
-     ("一、总体情况\n本年度未收到申请。".encode(), "not_html")],
+    [(b"", "empty_file"), (b"  \n ", "empty_file"), (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 1 0 obj", "binary_garbage"),
+     (b"PK\x03\x04\x14\x00\x06\x00", "binary_garbage"), (bytes(range(256)) * 4, "binary_garbage"),
+     ("一、总体情况\n本年度未收到申请。".encode(), "unsupported_format")],
 )
 def test_unreadable_input_raises(data: bytes, code: str) -> None:
     with pytest.raises(ExtractionError) as err:

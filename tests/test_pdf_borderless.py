@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from extractors.detect import extract_bytes
 from extractors.pdf import extract_pdf
 from extractors.text import extract_text
 from tools.synth import build_report
 from tools.synth_pdf import render_pdf
 from xxgk.process import SourceItem, process_bytes
+from xxgk.reading import read_bytes
 
 SEED = 3
 REAL = Path(__file__).parent / "fixtures" / "real" / "huaian_2024.pdf"
@@ -98,7 +98,7 @@ def test_fragment_above_the_first_row_joins_in_front() -> None:
 
 def test_ruled_pdf_is_unaffected() -> None:
     data = REAL.read_bytes()
-    fmt, doc = extract_bytes(data, REAL.name)
+    fmt, doc = read_bytes(data, REAL.name)
     plain = extract_pdf(data)
     assert fmt == "pdf" and doc.layout == "pdf"
     assert [[c.text for c in t.cells] for t in doc.tables] == [[c.text for c in t.cells] for t in plain.tables]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 import extractors.pdf as pdf_mod
-from extractors.grid import Document, ExtractionError, Table, join_wrapped
+from common.document import Document, Table, join_wrapped
+from common.errors import ExtractionError
 from extractors.pdf import extract_pdf, is_page_number, is_value_text
 
 FIXTURES = Path(__file__).parent / "fixtures"

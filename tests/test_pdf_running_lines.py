@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 import extractors.pdf as pdf_mod
-from extractors.grid import Document, Table
+from common.document import Document, Table
 from extractors.pdf import extract_pdf
 from tools.synth import Report, build_report
 from tools.synth_pdf import render_pdf

@@ -22,8 +22,8 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.errors import ExtractionError
 from extractors.detect import extract_bytes
-from extractors.grid import ExtractionError
 from tests.conftest import SAMPLES
 from tools.synth import build_report
 from tools.synth_render import LCell, render_docx, render_html, render_text_pipe, render_text_tab

@@ -9,9 +9,9 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from xxgk import divisions
-from xxgk.divisions import DIVISIONS_SOURCE, iter_divisions, load_divisions
-from xxgk.publishers import normalize_publisher_name, resolve_publisher
+from transforms import divisions
+from transforms.divisions import DIVISIONS_SOURCE, iter_divisions, load_divisions
+from transforms.publishers import normalize_publisher_name, resolve_publisher
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = FIXTURES.parent.parent / "samples"  # the seed reports

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from extractors.detect import extract_bytes
 from tests.expected import compare, expected_spec
 from transforms.infer import infer_missing
 from transforms.mapper import map_document
+from xxgk.reading import read_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def mapped_file(path: Path):
-    fmt, doc = extract_bytes(path.read_bytes(), path.name)
+    fmt, doc = read_bytes(path.read_bytes(), path.name)
     report = map_document(doc)
     infer_missing(report)
     return fmt, doc, report

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from common.sections import split_sections
 from extractors.text import extract_text
 from tests.expected import compare
 from transforms.infer import infer_missing
 from transforms.mapper import map_document
 from transforms.metadata import extract_meta
-from transforms.sections import split_sections
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEEDS = {p.name.split("_")[0]: p for p in sorted(SAMPLES.glob("*.txt"))}

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from common.text import to_simplified
+from common.values import parse_value
 from tests.conftest import load_module
 from tests.expected import compare
-from transforms.labels import normalize_label, to_simplified
-from transforms.values import parse_value
+from transforms.labels import normalize_label
 from xxgk.process import SourceItem, process_bytes
 
 HTML = Path(__file__).parent / "fixtures" / "html"

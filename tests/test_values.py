@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from transforms.values import amount_in_yuan, parse_value, unit_from_label
+from common.values import amount_in_yuan, parse_value, unit_from_label
 
 
 @pytest.mark.parametrize(

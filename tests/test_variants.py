@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import load_module
 from tests.expected import compare
+from transforms.publishers import resolve_publisher
 from xxgk.process import SourceItem, process_bytes
-from xxgk.publishers import resolve_publisher
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VARIANTS = FIXTURES / "variants"

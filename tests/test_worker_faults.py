@@ -27,7 +27,7 @@ def test_a_file_over_its_time_budget_is_a_timeout_error(monkeypatch, tmp_path):
             pass
 
     monkeypatch.setattr(process, "FILE_SECONDS", 0.3)
-    monkeypatch.setattr(process, "extract_bytes", spin)
+    monkeypatch.setattr(process, "read_bytes", spin)
     path = shutil.copy(SAMPLES / "000_4742d3cb85c1027b.txt", tmp_path / "slow.txt")
     records = process_item(SourceItem(source_uri_for(tmp_path / "slow.txt"), str(path)))
     assert records.report["status"] == "failed"

@@ -134,7 +134,7 @@ DEPARTMENTS = [
 @lru_cache(maxsize=1)
 def counties() -> list[tuple[str, str]]:
     """(prefecture, county) names of the current county-level divisions (GB/T 2260), in code order."""
-    from xxgk.divisions import iter_divisions
+    from transforms.divisions import iter_divisions
 
     divisions = list(iter_divisions())
     names = {d.code: d.name for d in divisions if d.level == "prefecture"}

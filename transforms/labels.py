@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from difflib import SequenceMatcher
 from functools import lru_cache
-from pathlib import Path
 
-from opencc import OpenCC
+from common.text import compact
 
-_T2S = OpenCC("t2s")
-_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 # numbering prefixes: 一、 三、 （三） (3) 1. 1、 1． 第一 ...; applied repeatedly
 _PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．]|[①-⑩])")
 # parenthesised instructions: （区分处理的，只计这一情形…）, (指2019年事项数), （单位：万元）
@@ -19,50 +15,12 @@ _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 _PUNCT = re.compile(r"[“”\"'‘’「」『』《》:：,，;；/／、.．·\-—_|]")
 
 
-def _t2s_characters() -> frozenset[str] | None:
-    """Every character the t2s dictionary changes (read from OpenCC's own TSCharacters.txt).
-
-    A text holding none of them converts to itself, so it can skip the (slow) converter. A
-    hand-picked list is not enough: labels such as 規章, 規範性文件, 行政許可 or 結果維持 hold
-    no frequent traditional character. None (always convert) when the dictionary is not found.
-    """
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    changed = set()
-    for line in lines:
-        key, _, targets = line.partition("\t")
-        if len(key) == 1 and targets.split() and targets.split()[0] != key:
-            changed.add(key)
-    return frozenset(changed)
-
-
-_TRADITIONAL_MARKERS = _t2s_characters()
-
-
-@lru_cache(maxsize=65536)
-def to_simplified(text: str) -> str:
-    """Traditional → simplified characters (matching only; raw text is kept elsewhere).
-
-    The converter is slow on long narratives, so text without any character the dictionary changes
-    (nearly every report) is returned as it is.
-    """
-    if not text or (_TRADITIONAL_MARKERS is not None and _TRADITIONAL_MARKERS.isdisjoint(text)):
-        return text
-    return _T2S.convert(text)
-
-
 @lru_cache(maxsize=65536)
 def normalize_label(text: str, keep_parens: bool = False) -> str:
     """Comparable form of a label: NFKC, simplified, no spaces, prefixes, instructions or punctuation."""
     if not text:
         return ""
-    out = _SPACES.sub("", unicodedata.normalize("NFKC", text))
-    out = to_simplified(out)
+    out = compact(text)
     if not keep_parens:
         stripped = _PARENS.sub("", out)
         out = stripped or out

@@ -9,13 +9,14 @@ table that was found ends up as a fact: read, or ``missing`` with the reason.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from extractors.grid import Cell, Document, Table
-from transforms.labels import Candidates, best_match, normalize_label, to_simplified
+from common.document import Cell, Document, Table
+from common.text import compact
+from common.values import UNIT_FACTORS_YUAN, amount_in_yuan, is_value_slot, parse_value, unit_from_label
+from transforms.labels import Candidates, best_match, normalize_label
 from transforms.registry import (
     APPLICANT_ORDER,
     BLOCK_ORDER,
@@ -24,7 +25,6 @@ from transforms.registry import (
     Template,
     load_registry,
 )
-from transforms.values import UNIT_FACTORS_YUAN, amount_in_yuan, is_value_slot, parse_value, unit_from_label
 
 _ARTICLE = re.compile(r"第二十条第[(（]?([一二三四五六七八九十]+)[)）]?项")
 _NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -175,7 +175,7 @@ def _article_of_label(text: str) -> str | None:
 
 def re_space(text: str) -> str:
     """NFKC, simplified characters (第二十條第（九）項), no spaces."""
-    return to_simplified(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
+    return compact(text)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from transforms.labels import to_simplified
+from common.text import normalize
 
 _TITLE = re.compile(
     r"(?P<pre>[\u4e00-\u9fff（）()·]{0,40}?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<mid>[\u4e00-\u9fff（）()]{0,30}?)"
@@ -38,7 +37,7 @@ class ReportMeta:
 
 
 def _clean(text: str) -> str:
-    return to_simplified(unicodedata.normalize("NFKC", text))
+    return normalize(text)
 
 
 def find_title(text: str, hint: str | None = None) -> tuple[str | None, re.Match | None]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from transforms.labels import to_simplified
+from common.text import normalize
 
 _NUM = r"(?P<n>\d{1,7})\s*(?:件|宗|起|个|次|份)"
 _GAP = r"[^。；;，,\d]{0,14}?"
@@ -38,7 +37,7 @@ class Claim:
 
 def find_claims(text: str) -> list[Claim]:
     """Numbers the narrative states about applications, reviews and litigation."""
-    clean = to_simplified(unicodedata.normalize("NFKC", text or ""))
+    clean = normalize(text)
     claims: list[Claim] = []
     for code, patterns in PATTERNS.items():
         found = None

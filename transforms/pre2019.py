@@ -17,11 +17,8 @@ The rule, in order:
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-from extractors.grid import Document
-from transforms.labels import to_simplified
+from common.document import Document
+from common.text import compact
 
 NATIONAL_MARKERS = (
     "收到和处理政府信息公开申请",
@@ -34,16 +31,15 @@ NATIONAL_MARKERS = (
     "本年处理决定数量",
 )
 PRE2019_MARKERS = ("指标名称", "统计指标", "收费及减免", "依申请公开信息收取的费用")
-_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 
 
 def _lines(doc: Document):
     """Every line of the narrative and every table cell, NFKC, simplified and without spaces."""
     for line in doc.text.splitlines():
-        yield to_simplified(_SPACES.sub("", unicodedata.normalize("NFKC", line)))
+        yield compact(line)
     for table in doc.tables:
         for cell in table.cells:
-            yield to_simplified(_SPACES.sub("", unicodedata.normalize("NFKC", cell.text)))
+            yield compact(cell.text)
 
 
 def is_pre2019(doc: Document, mapped_templates: dict[str, str]) -> bool:

@@ -17,11 +17,11 @@ import unicodedata
 from decimal import Decimal
 from functools import cache
 
-from extractors.grid import Document, Table
+from common.document import Document, Table
+from common.values import amount_in_yuan, parse_value, unit_from_label
 from transforms.labels import best_match, normalize_label
 from transforms.mapper import Fact, MappedReport, UnmappedRow
 from transforms.registry import APPLICANT_ORDER, BLOCK_ORDER, RESULT_ORDER, Registry, load_registry
-from transforms.values import amount_in_yuan, parse_value, unit_from_label
 
 MAX_RUN = 48  # characters (15 values of 3 digits); a longer run is not segmented
 MAX_SPLITS = 5000  # candidate splits kept per row before giving up as "too many"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from xxgk.crawl.state import crawl_state_path, create_tables
 from xxgk.dictionary import apply_comments
 from xxgk.staging import memory_limit, staging_path
 
@@ -60,7 +61,7 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
             models[path.stem] = Model(path.stem, layer, text, " ".join(comment))
     graph = {}
     for name, model in models.items():
-        body = re.sub(r"--[^\n]*|\braw\.\w+", "", model.sql)  # staging sources are not models
+        body = re.sub(r"--[^\n]*|\b(?:raw|crawl)\.\w+", "", model.sql)  # staging sources are not models
         words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", body))
         graph[name] = {dep for dep in words & models.keys() if dep != name}
     return [models[name] for name in TopologicalSorter(graph).static_order()]
@@ -82,7 +83,7 @@ def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
     """dim_divisions: administrative divisions (GB/T 2260) from the maintained datasets, with provenance."""
     import polars as pl
 
-    from xxgk.divisions import DIVISIONS_SOURCE, iter_divisions
+    from transforms.divisions import DIVISIONS_SOURCE, iter_divisions
 
     columns = ["division_code", "division_name", "level", "parent_code", "valid_from", "valid_to", "code12",
                "last_seen"]
@@ -93,6 +94,16 @@ def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("divisions_frame")
     con.execute("COMMENT ON TABLE dim_divisions IS 'One row per administrative division (GB/T 2260 code), current or "
                 "historical, with the revision range it was listed in and the dataset it comes from.'")
+
+
+def attach_crawl_state(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """The crawler's state as schema ``crawl`` (read-only), or empty tables of its shape when nothing was crawled."""
+    path = crawl_state_path(db)
+    if path.exists():
+        con.execute(f"ATTACH {sql_path(path)} AS crawl (READ_ONLY)")
+        return
+    con.execute("ATTACH ':memory:' AS crawl")
+    create_tables(con, "crawl")
 
 
 def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, float]:
@@ -109,6 +120,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
         con.execute("SET enable_progress_bar = false")  # a bar on stdout is noise in flow logs
         con.execute(f"SET memory_limit = '{memory_limit()}'")  # spill to disk rather than grow with N
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
+        attach_crawl_state(con, db)
         load_divisions(con)
         timings = run_models(con, load_models())
         for statement in extra_sql or []:
@@ -116,6 +128,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
         apply_comments(con)  # the data dictionary (xxgk/dictionary.yaml) documents every table and column
         # the published file must not depend on the staging file: views over raw.* are not allowed
         con.execute("DETACH raw")
+        con.execute("DETACH crawl")
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()

@@ -18,15 +18,16 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from extractors.detect import extract_bytes
-from extractors.grid import Document, ExtractionError, too_large
+from common.document import Document
+from common.errors import ExtractionError, too_large
+from common.sections import split_sections
 from transforms.infer import infer_missing
 from transforms.mapper import Fact, MappedReport, map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.pre2019 import is_pre2019
-from transforms.sections import split_sections
 from transforms.segment import segment_flat
+from xxgk.reading import read_bytes
 
 EXTRACTOR_VERSION = "0.2.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
@@ -106,7 +107,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     base = _base(item, data)
     rid = base["report_id"]
     try:
-        source_format, doc = extract_bytes(data, item.name or item.path, item.http_charset)
+        source_format, doc = read_bytes(data, item.name or item.path, item.http_charset)
         stage = "map"
         mapped = segment_flat(doc) if doc.layout.endswith("_flat") else map_document(doc)
         infer_missing(mapped)
@@ -182,7 +183,7 @@ def publisher_key(match) -> str | None:
 
 def resolve_publisher_fields(name: str | None, text: str, year: int | None) -> dict:
     """Publisher resolution columns of dim_reports (divisions from a maintained dataset)."""
-    from xxgk.publishers import resolve_publisher
+    from transforms.publishers import resolve_publisher
 
     match = resolve_publisher(name, context_text=text[:6000], report_year=year)
     return {

@@ -17,7 +17,6 @@ import duckdb
 import polars as pl
 
 from xxgk.batch import PER_REPORT, SCHEMA, ExtractedBatch, to_batch
-from xxgk.crawler import CRAWL_SCHEMA
 from xxgk.process import ReportRecords
 
 _DUCK_TYPES = {pl.Utf8: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Float64: "DOUBLE"}
@@ -52,8 +51,6 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         for name, dtype in columns.items():  # a staging file from an older version gains new columns
             if name not in present:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {_DUCK_TYPES[dtype]}')
-    for statement in CRAWL_SCHEMA:  # the crawler's fetch log lives here too, so the build can publish it
-        con.execute(statement)
     con.execute(
         "CREATE TABLE IF NOT EXISTS raw_report_history (report_id VARCHAR, source_uri VARCHAR, sha256 VARCHAR,"
         " fetched_at VARCHAR, ingested_at VARCHAR, superseded_at VARCHAR, status VARCHAR)"

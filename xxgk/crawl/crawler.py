@@ -4,8 +4,8 @@
 links, ``createPageHTML(...)`` calls and TRS ``pagebar`` record counts), picks report links by
 title (年度报告 plus a year), fetches each report page and its pdf/doc/docx/wps attachments, and
 returns one ``ReportDocument`` per fetched file plus every failure with its reason. All HTTP
-goes through ``xxgk.http.Fetcher``; every request outcome is a ``fetch_log`` row and every
-successful fetch updates ``http_cache`` in the DuckDB state file, so the next crawl sends
+goes through ``xxgk.crawl.http.Fetcher``; every request outcome is a ``fetch_log`` row and every
+successful fetch updates ``http_cache`` in the crawler's own state file (xxgk/crawl/state.py), so the next crawl sends
 conditional requests and reports unchanged documents as ``changed=False``.
 """
 
@@ -22,15 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
-import duckdb
 import httpx
 from selectolax.lexbor import LexborHTMLParser
 
-from extractors.encoding import decode_html
-from xxgk.http import CacheEntry, Fetcher, FetchResult, Permit, default_client
-from xxgk.rawstore import RawStore
-from xxgk.robots import RobotsRules, rules_from_response
-from xxgk.sources import LinkFilters, Source, host_of, is_allowed
+from common.encoding import decode_html
+from xxgk.crawl.http import Fetcher, FetchResult, Permit, default_client
+from xxgk.crawl.rawstore import RawStore
+from xxgk.crawl.robots import RobotsRules, rules_from_response
+from xxgk.crawl.sources import LinkFilters, Source, host_of, is_allowed
+from xxgk.crawl.state import CrawlState
 
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps")
 NEXT_PAGE_TEXTS = {"下一页", "下页", "后页", "下一頁", "next", "nextpage", ">", "›", "»", ">>"}
@@ -42,19 +42,6 @@ _YEAR_RE = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_YEAR_RE = re.compile(r"[一二][〇○零一二三四五六七八九]{3}")
-
-CRAWL_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS fetch_log (
-        crawl_id VARCHAR, uri VARCHAR, fetched_at TIMESTAMP, kind VARCHAR, publisher VARCHAR,
-        referrer VARCHAR, listing_uri VARCHAR, attempt INTEGER, conditional BOOLEAN,
-        http_status INTEGER, etag VARCHAR, last_modified VARCHAR, charset VARCHAR, sha256 VARCHAR,
-        bytes BIGINT, media_type VARCHAR, error_code VARCHAR, error_message VARCHAR,
-        redirect_to VARCHAR, duration_ms INTEGER)""",
-    """CREATE TABLE IF NOT EXISTS http_cache (
-        uri VARCHAR PRIMARY KEY, etag VARCHAR, last_modified VARCHAR, sha256 VARCHAR,
-        last_fetched_at TIMESTAMP, final_uri VARCHAR, media_type VARCHAR, charset VARCHAR)""",
-)
-
 
 @dataclass(slots=True)
 class ReportDocument:
@@ -120,59 +107,6 @@ class _Fetched:
     changed: bool
     charset: str | None = None
     text: str | None = None  # decoded HTML (pages only)
-
-
-class CrawlState:
-    """The crawler's DuckDB state file: fetch_log and http_cache (parameterized SQL only)."""
-
-    def __init__(self, path: Path | str):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path))
-        for statement in CRAWL_SCHEMA:
-            self.con.execute(statement)
-
-    def close(self) -> None:
-        self.con.close()
-
-    def cache_get(self, uri: str) -> tuple[CacheEntry, str | None, str | None] | None:
-        """(cache entry, final_uri, charset) for a URL fetched before, or None."""
-        row = self.con.execute(
-            "SELECT etag, last_modified, sha256, final_uri, charset FROM http_cache WHERE uri = ?", [uri]
-        ).fetchone()
-        if row is None:
-            return None
-        return CacheEntry(etag=row[0], last_modified=row[1], sha256=row[2]), row[3], row[4]
-
-    def cache_put(self, uri: str, res: FetchResult, media_type: str | None, charset: str | None) -> None:
-        self.con.execute(
-            """INSERT INTO http_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (uri) DO UPDATE SET etag = excluded.etag,
-                 last_modified = excluded.last_modified, sha256 = excluded.sha256,
-                 last_fetched_at = excluded.last_fetched_at, final_uri = excluded.final_uri,
-                 media_type = excluded.media_type, charset = excluded.charset""",
-            [uri, res.etag, res.last_modified, res.sha256, _naive_utc(datetime.now(UTC)), res.final_uri,
-             media_type, charset],
-        )
-
-    def log(self, crawl_id: str, res: FetchResult, *, kind: str, publisher: str, referrer: str | None,
-            listing_uri: str | None, charset: str | None, media_type: str | None) -> None:
-        """One fetch_log row per attempt of ``res``; detected charset/media type go on the final one."""
-        rows = []
-        for i, a in enumerate(res.attempts):
-            last = i == len(res.attempts) - 1
-            rows.append([crawl_id, a.uri, _naive_utc(a.fetched_at), kind, publisher, referrer, listing_uri,
-                         a.attempt, a.conditional, a.http_status, a.etag, a.last_modified,
-                         charset if last else a.http_charset, a.sha256, a.size,
-                         (media_type or a.media_type) if last else a.media_type,
-                         a.error_code, a.error_message, a.redirect_to, a.duration_ms])
-        if rows:
-            self.con.executemany(
-                f"INSERT INTO fetch_log VALUES ({', '.join(['?'] * len(rows[0]))})", rows
-            )
-
-
-def _naive_utc(when: datetime) -> datetime:
-    return when.astimezone(UTC).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------- page parsing

@@ -102,24 +102,6 @@ class Document:
     warnings: list[str] = field(default_factory=list)
 
 
-class ExtractionError(Exception):
-    """A file that cannot be read; ``code`` lands in ingest_errors.error_code."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def too_large(kind: str, size: int, cap: int) -> ExtractionError:
-    """The one error every size cap raises: code ``too_large``, a message naming the size and the cap.
-
-    ``kind`` names what the cap is for, in the plural: "HTML pages", "PDF files".
-    """
-    return ExtractionError("too_large", f"{size / 2**20:.1f} MB ({size} bytes), over the {cap / 2**20:g} MB "
-                                        f"cap for {kind}")
-
-
 def is_wide(ch: str) -> bool:
     """True for CJK ideographs, CJK/full-width punctuation and curly quotes (text joins them without a space)."""
     if ch in "“”‘’…—":

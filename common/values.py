@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from transforms.labels import to_simplified
+from common.text import compact
 
 PLACEHOLDERS = {"-", "—", "–", "―", "－", "/", "／", "\\", "无", "空", "—-", "--", "——", "-/-", "×", "x", "X"}
 
 UNIT_FACTORS_YUAN = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000), "千元": Decimal(1000)}
 COUNT_UNITS = {"项", "件", "个", "条", "次", "宗", "起", "份", "家", "人"}
 
-_SPACES = re.compile(r"[\s\u3000\u00a0\u2002-\u200b\ufeff]+")
 _NUMBER = r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"  # ASCII after NFKC: not ١٢٣
 _UNIT = r"(?P<unit>万元|亿元|千元|元|项|件|个|条|次|宗|起|份|家|人)?"
 # sign forms: +37, -164, --253, 增1423, 减4, 增加12, 减少3, 1（增）, 34（减）, 新增5
@@ -50,7 +49,7 @@ class ParsedValue:
 
 def normalize_text(raw: str) -> str:
     """NFKC (full-width digits and brackets to ASCII), simplified characters (萬元, 項, 減, 無), no spaces."""
-    return to_simplified(_SPACES.sub("", unicodedata.normalize("NFKC", raw or "")))
+    return compact(raw)
 
 
 @lru_cache(maxsize=262144)

@@ -1,6 +1,6 @@
 """Resolve a report's publisher name to a normalised name, a kind and its administrative divisions.
 
-The division names come from ``xxgk.divisions`` (GB/T 2260 history plus the current code list). A
+The division names come from ``transforms.divisions`` (GB/T 2260 history plus the current code list). A
 name resolves only when exactly one division fits; otherwise the match says why it is ambiguous or
 unresolved, and names no division.
 """
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 
-from xxgk.divisions import (
+from common.text import to_simplified
+from transforms.divisions import (
     CURRENT_DATA_DATE,
     CURRENT_PACKAGE,
     LEVEL_COUNTY,
@@ -124,10 +125,6 @@ def _converter(config: str):  # noqa: ANN202 - opencc has no type hints
     return OpenCC(config)
 
 
-def _to_simplified(text: str) -> str:
-    return _converter("t2s").convert(text)
-
-
 @lru_cache(maxsize=4096)
 def _spellings(place: str) -> tuple[str, ...]:
     """A place name as written in simplified and in traditional characters (to search raw text)."""
@@ -197,7 +194,7 @@ def normalize_publisher_name(name: str, simplify: bool = True) -> str:
     """Simplified characters, no whitespace, no year and no 政府信息公开工作年度报告 tail."""
     text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", name))
     if simplify:
-        text = _to_simplified(text)
+        text = to_simplified(text)
     text = _YEAR.sub("", text)
     previous = None
     while previous != text:

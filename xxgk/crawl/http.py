@@ -23,8 +23,8 @@ from urllib.parse import urljoin
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from xxgk.rawstore import RawStore
-from xxgk.sources import Politeness, host_of
+from xxgk.crawl.rawstore import RawStore
+from xxgk.crawl.sources import Politeness, host_of
 
 USER_AGENT = "xxgk/0.1 (+https://github.com/xxgk/xxgk)"
 MAX_REDIRECTS = 5

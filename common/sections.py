@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from extractors.grid import Section
-from transforms.labels import to_simplified
+from common.document import Section
+from common.text import normalize
 
 # section code -> words one of which its heading contains
 SECTION_KEYWORDS: dict[int, tuple[str, ...]] = {
@@ -30,7 +29,7 @@ def heading_section(line: str) -> int | None:
     (2007 regulation) put 四、…收费及减免情况 before 五、…行政复议、提起行政诉讼 (s4), 六、…主要问题 (s5)
     and 七、其他需要报告的事项 (s6); the fees section has no code and stays in s3's text.
     """
-    text = to_simplified(unicodedata.normalize("NFKC", line.strip()))
+    text = normalize(line.strip())
     if not text or len(text) > 70 or text.startswith("\t"):
         return None
     match = _HEADING.match(text)

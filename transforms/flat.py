@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from extractors.grid import Cell, Document, ExtractionError, Table
+from common.document import Cell, Document, Table
+from common.errors import ExtractionError
 from transforms.segment import is_rl_label, match_row_label, normalize_run
 
 MAX_CHARS = 5_000_000

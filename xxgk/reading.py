@@ -1,0 +1,84 @@
+"""Which reading of a document wins: its tables as extracted, or its text re-read another way.
+
+Extractors read bytes into a Document without knowing the templates; transforms map rows to
+facts without knowing where they came from. This module sits above both: when the extracted
+tables hold no report table (too few rows whose labels the registry knows), the document is read
+again as a borderless PDF's space-aligned layout text (``pdf_space``) or as flattened text whose
+rows lost their separators (``<layout>_flat``, reference §8), and the reading that holds report
+tables is kept.
+"""
+
+from __future__ import annotations
+
+from common.document import Document, Table
+from extractors.detect import extract_bytes
+from transforms.flat import extract_flat, looks_flat
+from transforms.segment import match_row_label
+
+MIN_TABLE_ROWS = 3  # rows with a template label that make an extracted table a report table
+
+
+def read_bytes(data: bytes, name: str = "", http_charset: str | None = None) -> tuple[str, Document]:
+    """(source_format, Document) of the reading that holds the report's tables; raises ExtractionError."""
+    fmt, doc = extract_bytes(data, name, http_charset)
+    if fmt == "text":
+        if doc.layout == "text_plain" and looks_flat(doc.text):
+            return fmt, extract_flat(doc.text)
+        return fmt, doc
+    return fmt, _unflatten(doc, data if fmt == "pdf" else None)
+
+
+def has_report_table(doc: Document) -> bool:
+    return any(_report_rows(table) >= MIN_TABLE_ROWS for table in doc.tables)
+
+
+def _unflatten(doc: Document, pdf_data: bytes | None = None) -> Document:
+    """A document whose statistical tables lost their separators (reference §8) → ``<layout>_flat``.
+
+    A page or file with no report table whose text reads as flattened rows (``行政处罚2648-18538``,
+    transforms/flat.py ``looks_flat``) is re-read as flattened text, the way a ``text_flat`` file
+    is: its runs are then segmented by transforms/segment.py. Title, metadata and warnings stay.
+    """
+    if has_report_table(doc):
+        return doc
+    if pdf_data is not None:
+        spaced = _pdf_space(doc, pdf_data)
+        if spaced is not None:
+            return spaced
+    if not looks_flat(doc.text):
+        return doc
+    flat = extract_flat(doc.text)
+    return Document(layout=f"{doc.layout}_flat", text=flat.text, tables=flat.tables, title=doc.title,
+                    meta=doc.meta, warnings=[*doc.warnings, *flat.warnings])
+
+
+def _pdf_space(doc: Document, data: bytes) -> Document | None:
+    """A PDF without ruled report tables re-read as space-aligned layout text (``pdf_space``).
+
+    Borderless tables (WPS/converter exports) keep their columns in pdfplumber's layout text; it
+    is read the way ``text_space`` is, with labels wrapped inside their cells joined back
+    (extractors/text.py). Used only when that yields a report table; else None.
+    """
+    from extractors.pdf import layout_text
+    from extractors.text import extract_text
+
+    pages = layout_text(data)
+    if not pages:
+        return None
+    spaced = extract_text("\n".join(pages), layout="pdf_space")
+    if not has_report_table(spaced):
+        return None
+    return Document(layout="pdf_space", text=spaced.text, tables=spaced.tables, title=doc.title,
+                    meta=doc.meta, warnings=doc.warnings)
+
+
+def _report_rows(table: Table) -> int:
+    """Rows of an extracted table whose label cells name a template row (table 2 item or table 3 row)."""
+    count = 0
+    for row in table.rows():
+        labels = [c.text for c in row if c.text.strip()]
+        if any(match_row_label(text) for text in labels[:3]):
+            count += 1
+            if count >= MIN_TABLE_ROWS:
+                break
+    return count
