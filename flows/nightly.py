@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.ingest import _log, export_task, ingest_flow
 from xxgk.crawl.state import crawl_state_path
-from xxgk.process import SourceItem
+from xxgk.records import SourceItem
 
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in Asia/Shanghai, after publishers' evening uploads
 TIMEZONE = "Asia/Shanghai"

@@ -14,7 +14,8 @@ from tests.conftest import ROOT, SAMPLES
 from xxgk import dictionary as dd
 from xxgk.build import SQL_DIR, build_warehouse
 from xxgk.export import export_parquet
-from xxgk.process import SourceItem, process_item, source_uri_for
+from xxgk.process import process_item
+from xxgk.records import SourceItem, source_uri_for
 from xxgk.staging import connect, load_batch, staging_path
 
 REGISTRY = ROOT / "transforms" / "registry"

@@ -10,8 +10,9 @@ from tests.expected import expected_cells
 from tests.test_flat import AMBIGUOUS_000
 from transforms.flat import extract_flat, looks_flat
 from transforms.segment import segment_flat
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
 from xxgk.reading import read_bytes
+from xxgk.records import SourceItem
 
 FLAT = Path(__file__).parent / "fixtures" / "flat"
 REAL = Path(__file__).parent / "fixtures" / "real"

@@ -23,7 +23,8 @@ from tests.conftest import ROOT
 from tools.synth import build_report, expected_cells, hostile_samples, render_report
 from xxgk import staging
 from xxgk.build import build_warehouse
-from xxgk.process import SourceItem, process_batch, source_uri_for
+from xxgk.process import process_batch
+from xxgk.records import SourceItem, source_uri_for
 
 slow = pytest.mark.slow  # the batch takes ~4 s: a 200 MB and a 60 MB page are written, read and hashed
 
@@ -263,7 +264,7 @@ def test_a_200_mb_page_is_refused_in_bounded_time_and_memory(tmp_path) -> None:
     page = tmp_path / "big.html"
     _write_big_html(page, 200 * MB)
     # the peak is the child's own VmHWM (ru_maxrss of a child counts the forked parent's pages)
-    script = ("import json, re, sys\nfrom xxgk.process import SourceItem, process_item, source_uri_for\n"
+    script = ("import json, re, sys\nfrom xxgk.process import process_item\nfrom xxgk.records import SourceItem, source_uri_for\n"
               "from pathlib import Path\np = Path(sys.argv[1])\n"
               "r = process_item(SourceItem(source_uri_for(p), str(p)))\n"
               "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"

@@ -12,7 +12,8 @@ from common.document import Table
 from extractors.html import extract_html
 from tests.conftest import load_module
 from tests.expected import compare
-from xxgk.process import SourceItem, process_bytes, source_uri_for
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem, source_uri_for
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 CMS = HTML / "cms"

@@ -17,8 +17,9 @@ from extractors.pdf import extract_pdf
 from extractors.text import extract_text
 from tools.synth import build_report
 from tools.synth_pdf import render_pdf
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
 from xxgk.reading import read_bytes
+from xxgk.records import SourceItem
 
 SEED = 3
 REAL = Path(__file__).parent / "fixtures" / "real" / "huaian_2024.pdf"

@@ -18,7 +18,8 @@ from common.document import Document, Table
 from extractors.pdf import extract_pdf
 from tools.synth import Report, build_report
 from tools.synth_pdf import render_pdf
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem
 
 HEADER = "某某区人民政府2023年政府信息公开工作年度报告"
 FOOTERS: dict[str, Callable[[int, int], str]] = {

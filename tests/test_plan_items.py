@@ -7,11 +7,12 @@ from pathlib import Path
 
 from tests.conftest import SAMPLES
 from xxgk import staging
-from xxgk.process import SourceItem, process_item, source_uri_for
+from xxgk.process import process_item
+from xxgk.records import SourceItem, source_uri_for
 
 
 def test_unchanged_files_are_skipped_unless_an_older_extractor_read_them(tmp_path):
-    from flows.ingest import plan_items
+    from xxgk.plan import plan_items
 
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -30,8 +31,8 @@ def test_unchanged_files_are_skipped_unless_an_older_extractor_read_them(tmp_pat
 
 
 def test_a_file_named_twice_is_read_once_and_a_batch_keeps_one_version_per_report(tmp_path):
-    from flows.ingest import plan_items
     from xxgk.batch import to_batch
+    from xxgk.plan import plan_items
 
     inbox = tmp_path / "in"
     inbox.mkdir()

@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import SAMPLES
 from tests.expected import compare
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pre2019" / "wujin_2017.html"
 SEED_000 = next(SAMPLES.glob("000_*.txt"))

@@ -27,7 +27,8 @@ from extractors.detect import extract_bytes
 from tests.conftest import SAMPLES
 from tools.synth import build_report
 from tools.synth_render import LCell, render_docx, render_html, render_text_pipe, render_text_tab
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem
 
 FAST = settings(derandomize=True, deadline=None, max_examples=60, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -9,7 +9,8 @@ import pytest
 from extractors.text import detect_text_layout, split_space_row
 from tests.conftest import SAMPLES, load_module
 from tools.accuracy import compare
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem
 
 VARIANTS = Path(__file__).parent / "fixtures" / "variants"
 CASES = [("spaced_000.txt", "seed_000.yaml"), ("spaced_pingtan_2021.txt", "pingtan_2021.yaml"),

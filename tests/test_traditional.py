@@ -11,7 +11,8 @@ from common.values import parse_value
 from tests.conftest import load_module
 from tests.expected import compare
 from transforms.labels import normalize_label
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 

@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import load_module
 from tests.expected import compare
 from transforms.publishers import resolve_publisher
-from xxgk.process import SourceItem, process_bytes
+from xxgk.process import process_bytes
+from xxgk.records import SourceItem
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VARIANTS = FIXTURES / "variants"

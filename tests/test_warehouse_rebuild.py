@@ -14,7 +14,8 @@ import duckdb
 from tests.conftest import ROOT, SAMPLES
 from xxgk import staging
 from xxgk.build import build_warehouse
-from xxgk.process import SourceItem, process_item, source_uri_for
+from xxgk.process import process_item
+from xxgk.records import SourceItem, source_uri_for
 
 SEED_000 = SAMPLES / "000_4742d3cb85c1027b.txt"
 

@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import SAMPLES
 from xxgk import process
 from xxgk.batch import extract_items
-from xxgk.process import SourceItem, process_item, source_uri_for
+from xxgk.process import process_item
+from xxgk.records import SourceItem, source_uri_for
 
 
 def extract_or_die(items):
@@ -37,7 +38,7 @@ def test_a_file_over_its_time_budget_is_a_timeout_error(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_a_file_that_kills_its_worker_fails_alone(monkeypatch, tmp_path):
-    import flows.ingest as ingest
+    from xxgk import executor
 
     seeds = sorted(SAMPLES.glob("*.txt"))[:3]  # three seeds that load fully; the crash file sits second
     files = [Path(shutil.copy(seed, tmp_path / seed.name)) for seed in seeds]
@@ -45,13 +46,12 @@ def test_a_file_that_kills_its_worker_fails_alone(monkeypatch, tmp_path):
     files.insert(1, tmp_path / "crash.txt")
     items = [SourceItem(source_uri_for(p), str(p)) for p in files]
 
-    monkeypatch.setattr(ingest, "extract_items", extract_or_die)
+    monkeypatch.setattr(executor, "extract_items", extract_or_die)
     try:
-        spooled = ingest.extract_batch.fn(items, 2, str(tmp_path), "batch-000001")
+        spooled = executor.extract_batch(items, 2, str(tmp_path), "batch-000001")
         batch = spooled.load()
     finally:
-        if ingest._POOL is not None:
-            ingest._discard_pool(ingest._POOL)
+        executor.discard_pool()
     reports = batch.frames["raw_reports"].to_pylist()
     assert [r["source_uri"].rsplit("/", 1)[1] for r in reports] == [p.name for p in files]
     assert [r["status"] for r in reports] == ["loaded", "failed", "loaded", "loaded"]

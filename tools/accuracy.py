@@ -142,7 +142,8 @@ def documents_of(spec: dict, name: str) -> list[str]:
 
 def evaluate_document(path: Path, spec: dict, name: str, root: Path = ROOT) -> DocumentResult:
     """Run one fixture through process_bytes and score it against its expected file."""
-    from xxgk.process import SourceItem, process_bytes, source_uri_for
+    from xxgk.process import process_bytes
+    from xxgk.records import SourceItem, source_uri_for
 
     records = process_bytes(path.read_bytes(), SourceItem(source_uri=source_uri_for(path), path=str(path)))
     report = records.report

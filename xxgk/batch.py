@@ -19,49 +19,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from xxgk.process import ReportRecords, SourceItem, process_batch
-
-SCHEMA = {
-    "raw_reports": {
-        "report_id": pl.Utf8, "source_uri": pl.Utf8, "sha256": pl.Utf8, "byte_size": pl.Int64,
-        "fetched_at": pl.Utf8, "ingested_at": pl.Utf8, "extractor_version": pl.Utf8, "publisher_hint": pl.Utf8,
-        "source_format": pl.Utf8, "layout": pl.Utf8, "publisher_name": pl.Utf8, "publisher_method": pl.Utf8,
-        "publisher_confidence": pl.Float64, "report_year": pl.Int32, "year_method": pl.Utf8, "title": pl.Utf8,
-        "template_version": pl.Utf8, "proactive_template": pl.Utf8, "applications_template": pl.Utf8,
-        "n_tables": pl.Int32, "n_facts": pl.Int32, "n_missing": pl.Int32, "warnings": pl.Utf8,
-        "status": pl.Utf8, "status_reason": pl.Utf8,
-        "publisher_key": pl.Utf8, "publisher_normalized": pl.Utf8, "publisher_kind": pl.Utf8,
-        "province_name": pl.Utf8, "province_code": pl.Utf8, "city_name": pl.Utf8, "city_code": pl.Utf8,
-        "county_name": pl.Utf8, "county_code": pl.Utf8, "division_code": pl.Utf8, "publisher_status": pl.Utf8,
-        "publisher_reason": pl.Utf8, "publisher_resolution_confidence": pl.Float64,
-    },
-    "raw_facts": {
-        "report_id": pl.Utf8, "table_code": pl.Utf8, "row_code": pl.Utf8, "col_code": pl.Utf8,
-        "template_version": pl.Utf8, "value": pl.Float64, "value_status": pl.Utf8, "raw_text": pl.Utf8,
-        "unit": pl.Utf8, "amount_yuan": pl.Utf8, "article_code": pl.Utf8, "outcome_group": pl.Utf8,
-        "locator": pl.Utf8, "label_text": pl.Utf8, "note": pl.Utf8,
-    },
-    "raw_cells": {
-        "report_id": pl.Utf8, "table_index": pl.Int32, "row_index": pl.Int32, "col_index": pl.Int32,
-        "row_span": pl.Int32, "col_span": pl.Int32, "text": pl.Utf8, "locator": pl.Utf8,
-    },
-    "raw_sections": {
-        "report_id": pl.Utf8, "section_order": pl.Int32, "section_code": pl.Utf8, "heading": pl.Utf8,
-        "text": pl.Utf8,
-    },
-    "raw_unmapped": {
-        "report_id": pl.Utf8, "table_code": pl.Utf8, "label_text": pl.Utf8, "values": pl.Utf8,
-        "locator": pl.Utf8, "reason": pl.Utf8,
-    },
-    "raw_claims": {
-        "report_id": pl.Utf8, "claim_code": pl.Utf8, "value": pl.Float64, "snippet": pl.Utf8,
-    },
-    "raw_errors": {
-        "report_id": pl.Utf8, "source_uri": pl.Utf8, "sha256": pl.Utf8, "stage": pl.Utf8,
-        "error_code": pl.Utf8, "message": pl.Utf8, "occurred_at": pl.Utf8,
-    },
-}
-PER_REPORT = ("raw_facts", "raw_cells", "raw_sections", "raw_unmapped", "raw_claims", "raw_errors")
+from xxgk.process import process_batch
+from xxgk.records import PER_REPORT, SCHEMA, ReportRecords, SourceItem
 
 
 @dataclass

@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,52 +22,18 @@ from common.document import Document
 from common.errors import ExtractionError, too_large
 from common.sections import split_sections
 from transforms.infer import infer_missing
-from transforms.mapper import Fact, MappedReport, map_document
+from transforms.mapper import MappedReport, map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.pre2019 import is_pre2019
 from transforms.segment import segment_flat
 from xxgk.reading import read_bytes
+from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, report_id_for
 
 EXTRACTOR_VERSION = "0.2.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
-FACT_FIELDS = tuple(f.name for f in fields(Fact))
+FACT_COLUMNS = tuple(name for name in SCHEMA["raw_facts"] if name != "report_id")
 TABLE_CODES = ("proactive", "applications", "reviews_litigation")
-
-
-@dataclass(slots=True)
-class SourceItem:
-    """A file to ingest: where it came from and where its bytes are."""
-
-    source_uri: str
-    path: str
-    publisher_hint: str | None = None
-    fetched_at: str | None = None
-    http_charset: str | None = None
-    known_sha256: str | None = None  # what staging holds for this URI: equal bytes are not re-extracted
-    name: str | None = None  # a file name or suffix for format sniffing when the path has none (raw store)
-
-
-@dataclass
-class ReportRecords:
-    """Everything one report contributes to staging."""
-
-    report: dict
-    facts: list[dict] = field(default_factory=list)
-    cells: list[dict] = field(default_factory=list)
-    sections: list[dict] = field(default_factory=list)
-    unmapped: list[dict] = field(default_factory=list)
-    claims: list[dict] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-
-
-def report_id_for(source_uri: str) -> str:
-    """A report's identity is its source URI."""
-    return hashlib.sha256(source_uri.encode("utf-8")).hexdigest()[:16]
-
-
-def source_uri_for(path: Path) -> str:
-    return path.resolve().as_uri()
 
 
 def _now() -> str:
@@ -154,7 +120,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         records.claims.append({"report_id": rid, "claim_code": claim.claim_code, "value": claim.value,
                                "snippet": claim.snippet})
     for fact in mapped.facts:
-        row = {name: getattr(fact, name) for name in FACT_FIELDS}
+        row = {name: getattr(fact, name) for name in FACT_COLUMNS}
         row["amount_yuan"] = str(fact.amount_yuan) if fact.amount_yuan is not None else None
         records.facts.append({"report_id": rid, **row})
     for t_index, table in enumerate(doc.tables):
@@ -219,7 +185,7 @@ def failed_item(item: SourceItem, stage: str, code: str, message: str, data: byt
 
 
 def _failed(base: dict, stage: str, code: str, message: str) -> ReportRecords:
-    report = base | _EMPTY | {"status": "failed", "status_reason": f"{code}: {message}"}
+    report = FAILED_REPORT | base | {"status": "failed", "status_reason": f"{code}: {message}"}
     error = {"report_id": base["report_id"], "source_uri": base["source_uri"], "sha256": base["sha256"],
              "stage": stage, "error_code": code, "message": message, "occurred_at": _now()}
     return ReportRecords(report=report, errors=[error])
@@ -283,9 +249,3 @@ def process_batch(items: list[SourceItem]) -> tuple[list[ReportRecords], int]:
     results = [process_item(item) for item in items]
     changed = [r for r in results if r is not None]
     return changed, len(results) - len(changed)
-
-
-_EMPTY = dict(source_format=None, layout=None, publisher_name=None, publisher_method="none",
-              publisher_confidence=0.0, report_year=None, year_method="none", title=None,
-              template_version=None, proactive_template=None, applications_template=None,
-              n_tables=0, n_facts=0, n_missing=0, warnings="[]")

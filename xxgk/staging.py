@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from xxgk.batch import PER_REPORT, SCHEMA, ExtractedBatch, to_batch
-from xxgk.process import ReportRecords
+from xxgk.batch import ExtractedBatch, to_batch
+from xxgk.records import PER_REPORT, SCHEMA, ReportRecords
 
 _DUCK_TYPES = {pl.Utf8: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Float64: "DOUBLE"}
 
