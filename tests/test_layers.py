@@ -1,0 +1,115 @@
+"""The layers and what never crosses them (README, Architecture): an ``ast`` walk over every import.
+
+    tools/      developer tools                              nothing of the product imports it
+    xxgk/cli.py the face                                      may import flows/
+    flows/      Prefect tasks and flows, wiring only          -> xxgk/, common/
+    xxgk/       reading, process, records, executor, staging, build, export (+ xxgk/crawl/)
+    xxgk/crawl/ sources, http, robots, raw store, crawler     -> common/ only
+    extractors/ bytes -> Document                             -> common/ only
+    transforms/ registry, labels, mapping, flat runs, ...     -> common/ only
+    common/     document model, errors, values, text          -> nothing of ours
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("common", "extractors", "transforms", "xxgk", "flows", "tools", "tests")
+# package (a folder, or a module path) → the packages of ours it may import; the most specific key wins
+ALLOWED: dict[str, set[str]] = {
+    "common": {"common"},
+    "extractors": {"common", "extractors"},
+    "transforms": {"common", "transforms"},
+    "xxgk/crawl": {"common", "xxgk.crawl"},
+    "xxgk": {"common", "extractors", "transforms", "xxgk"},
+    "xxgk/cli.py": {"common", "extractors", "transforms", "xxgk", "flows"},
+    "flows": {"common", "xxgk", "flows"},
+}
+PREFECT_ALLOWED = ("flows", "xxgk/cli.py")  # rule 3: nothing below flows/ imports Prefect
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) for every import in a file, at any depth (imports inside functions count too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _rule_for(rel: str) -> tuple[str, set[str]] | None:
+    keys = [k for k in ALLOWED if rel == k or rel.startswith(k + "/")]
+    if not keys:
+        return None
+    key = max(keys, key=len)
+    return key, ALLOWED[key]
+
+
+def _is_ours(module: str) -> bool:
+    return module.split(".")[0] in OURS
+
+
+def _allowed(module: str, allowed: set[str]) -> bool:
+    return any(module == a or module.startswith(a + ".") for a in allowed)
+
+
+def violations(root: Path = ROOT) -> list[str]:
+    """Every import that crosses a layer the wrong way, as ``file:line imports module (layer rule)``."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith((".venv/", "build/")) or "/.venv/" in rel:
+            continue
+        rule = _rule_for(rel)
+        if rule is None:
+            continue
+        key, allowed = rule
+        seen = set()
+        for line, module in _imports(path):
+            top = module.split(".")[0]
+            if top == "prefect" and not rel.startswith(PREFECT_ALLOWED) and (line, "prefect") not in seen:
+                seen.add((line, "prefect"))
+                out.append(f"{rel}:{line} imports {module} (only flows/ and the CLI use Prefect)")
+            if not _is_ours(module) or _allowed(module, allowed):
+                continue
+            # ``from xxgk import staging`` names a module of the package: judge the package, not the name
+            if (line, top) in seen:
+                continue
+            seen.add((line, top))
+            out.append(f"{rel}:{line} imports {module} ({key}/ may import only {', '.join(sorted(allowed))})")
+    return out
+
+
+def test_no_import_crosses_a_layer():
+    assert violations() == []
+
+
+def test_a_wrong_import_is_caught(tmp_path):
+    """A copy of the product with one deliberately wrong import per rule fails the check, file and line named."""
+    for package in ("common", "extractors", "transforms", "xxgk", "flows"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert violations(tmp_path) == []
+    wrong = {
+        "common/wrong_probe.py": "from transforms.labels import normalize_label\n",  # rule 1
+        "extractors/wrong_probe.py": "def f():\n    from transforms.registry import load_registry\n",  # rule 2
+        "transforms/wrong_probe.py": "import extractors.html\n",  # rule 2
+        "xxgk/wrong_probe.py": "from flows.ingest import ingest_flow\nimport prefect\n",  # rule 3
+        "xxgk/crawl/wrong_probe.py": "from extractors.detect import sniff_format\n",  # rule 4
+        "xxgk/wrong_tools.py": "from tools.synth import build_report\n",  # rule 8
+    }
+    for rel, source in wrong.items():
+        (tmp_path / rel).write_text(source, encoding="utf-8")
+    found = violations(tmp_path)
+    assert [v.split(" ")[0] for v in found] == [
+        "common/wrong_probe.py:1", "extractors/wrong_probe.py:2", "transforms/wrong_probe.py:1",
+        "xxgk/crawl/wrong_probe.py:1", "xxgk/wrong_probe.py:1", "xxgk/wrong_probe.py:2", "xxgk/wrong_tools.py:1",
+    ], found
+    assert "only flows/ and the CLI use Prefect" in found[5]
+
