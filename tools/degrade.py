@@ -71,7 +71,7 @@ from pathlib import Path
 import yaml
 
 from tools.accuracy import EXPECTED_DIR, ROOT, _get, _key, _width, cells_of, documents_of
-from tools.synth_render import LCell, LTable, render_html, split_table
+from tools.synth_render import LCell, LTable, render_docx, render_html, split_table
 
 SEED = 20240612
 RL_RESULTS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
@@ -339,6 +339,18 @@ def to_html(model: Model, blocks: list[Block]) -> bytes:
     return render_html(_synth_blocks(blocks, escape=True)).encode("utf-8")
 
 
+def to_docx(blocks: list[Block]) -> bytes:
+    """A DOCX with merged cells (tools/synth_render.render_docx)."""
+    return render_docx(_synth_blocks(blocks, escape=True))
+
+
+def to_pdf(blocks: list[Block]) -> bytes:
+    """A text-layer PDF with ruled tables (tools/synth_pdf.render_pdf); a table continues on the next page."""
+    from tools.synth_pdf import render_pdf
+
+    return render_pdf(_synth_blocks(blocks))
+
+
 def to_pipe(blocks: list[Block]) -> bytes:
     """Pipe rows as web copies write them (seed 001): ``label | v | v |``, one bare ``|`` per spanned slot."""
     return _text_lines(blocks, trailing_pipe_lines).encode("utf-8")
@@ -434,7 +446,7 @@ class Rendering:
     variant: str
     suffix: str  # file suffix for format sniffing: .html .txt .md
     data: bytes
-    erases_blanks: bool = False  # blank cells vanish in this rendering: expected blanks are "erased"
+    erases: str = "nothing"  # what the rendering removed of what the source printed: see ERASES
     notes: list[str] = field(default_factory=list)
 
 
@@ -466,29 +478,52 @@ def _html_and_pipe(name: str, model: Model, blocks: list[Block], notes: list[str
 
 
 def rerender(model: Model, rng: random.Random) -> list[Rendering]:
-    """The control: the model as HTML and as pipe text, nothing degraded."""
-    return _html_and_pipe("rerender", model, model.blocks)
+    """The control: the model as HTML, pipe text, DOCX and PDF, nothing degraded."""
+    return [*_html_and_pipe("rerender", model, model.blocks),
+            Rendering("rerender", "docx", ".docx", to_docx(model.blocks)),
+            Rendering("rerender", "pdf", ".pdf", to_pdf(model.blocks))]
 
 
 def one_line(model: Model, rng: random.Random) -> list[Rendering]:
     """A page-text dump: everything on one line, no separator between cells or rows."""
     text = model.page_text if model.page_text is not None else one_line_text(model.blocks)
     return [Rendering("one_line", "page_text" if model.page_text is not None else "model", ".txt",
-                      text.encode("utf-8"), erases_blanks=True)]
+                      text.encode("utf-8"), erases="blanks")]
+
+
+def zeros_blank(blocks: list[Block]) -> list[Block]:
+    """Every table cell that reads as zero printed as a blank cell (many reports leave zeros empty)."""
+    from transforms.values import parse_value
+
+    def blank_zero(text: str, is_label: bool) -> str:
+        parsed = parse_value(text) if not is_label and text.strip() else None
+        return "" if parsed is not None and parsed.status == "reported" and parsed.value == 0 else text
+
+    return _map_cells(blocks, blank_zero)
 
 
 def single_space(model: Model, rng: random.Random) -> list[Rendering]:
-    """Table cells separated by single spaces, one row per line; the narrative unchanged."""
+    """Table cells separated by single spaces, one row per line; the narrative unchanged. ``txt_zeros``:
+    the same after every zero was printed as a blank cell."""
     return [Rendering("single_space", "txt", ".txt", _text_lines(model.blocks, single_space_lines).encode("utf-8"),
-                      erases_blanks=True)]
+                      erases="blanks"),
+            Rendering("single_space", "txt_zeros", ".txt",
+                      _text_lines(zeros_blank(model.blocks), single_space_lines).encode("utf-8"),
+                      erases="blanks_and_zeros")]
 
 
 def dropped_blanks(model: Model, rng: random.Random) -> list[Rendering]:
-    """Tab rows and pipe rows whose blank cells are dropped."""
+    """Tab rows and pipe rows whose blank cells are dropped; ``*_zeros``: the same after every zero was
+    printed as a blank cell, so that rows of mostly zeros keep two or three of their seven cells."""
+    zeros = zeros_blank(model.blocks)
     return [Rendering("dropped_blanks", "tab", ".txt", _text_lines(model.blocks, dropped_tab_lines).encode("utf-8"),
-                      erases_blanks=True),
+                      erases="blanks"),
             Rendering("dropped_blanks", "pipe", ".md", _text_lines(model.blocks, dropped_pipe_lines).encode("utf-8"),
-                      erases_blanks=True)]
+                      erases="blanks"),
+            Rendering("dropped_blanks", "tab_zeros", ".txt", _text_lines(zeros, dropped_tab_lines).encode("utf-8"),
+                      erases="blanks_and_zeros"),
+            Rendering("dropped_blanks", "pipe_zeros", ".md", _text_lines(zeros, dropped_pipe_lines).encode("utf-8"),
+                      erases="blanks_and_zeros")]
 
 
 def rl_values(table: TableBlock) -> list[str] | None:
@@ -594,8 +629,11 @@ def split_blocks(blocks: list[Block], rng: random.Random) -> list[Block]:
 
 
 def split_tables(model: Model, rng: random.Random) -> list[Rendering]:
-    """Each table split into pieces, its heading standing apart (HTML and pipe)."""
-    return _html_and_pipe("split_tables", model, split_blocks(model.blocks, rng))
+    """Each table split into pieces, its heading standing apart (HTML, pipe, DOCX, PDF)."""
+    blocks = split_blocks(model.blocks, rng)
+    return [*_html_and_pipe("split_tables", model, blocks),
+            Rendering("split_tables", "docx", ".docx", to_docx(blocks)),
+            Rendering("split_tables", "pdf", ".pdf", to_pdf(blocks))]
 
 
 def typo(label: str, rng: random.Random, alphabet: list[str]) -> str:
@@ -648,10 +686,10 @@ def ocr_value(text: str, rng: random.Random) -> str:
     """Some numbers misread (a 0 as O, a 1 as l), others in full-width digits."""
     draw = rng.random()
     spots = [i for i, ch in enumerate(text) if ch in "01"]
-    if draw < 0.2 and spots:
+    if draw < 0.1 and spots:
         i = rng.choice(spots)
         return text[:i] + ("O" if text[i] == "0" else "l") + text[i + 1:]
-    if draw < 0.5:
+    if draw < 0.4:
         return full_width(text)
     return text
 
@@ -737,7 +775,14 @@ def classify(want: dict, fact, report_status: str, erased: bool) -> str:
     return "silent"
 
 
-def score(records, expected: dict, erases_blanks: bool) -> tuple[dict[str, int], int, list[str]]:
+ERASES: dict[str, Callable[[dict], bool]] = {  # expected cell -> whether the rendering erased its printed value
+    "nothing": lambda want: False,
+    "blanks": lambda want: want["status"] == "blank",
+    "blanks_and_zeros": lambda want: want["status"] == "blank" or want["value"] == 0,
+}
+
+
+def score(records, expected: dict, erases: str = "nothing") -> tuple[dict[str, int], int, list[str]]:
     """(counts per category, extra numbers, descriptions of silently wrong cells and extra numbers)."""
     report_status = records.report["status"]
     got = {_key(f): f for f in records.facts}
@@ -745,7 +790,7 @@ def score(records, expected: dict, erases_blanks: bool) -> tuple[dict[str, int],
     problems: list[str] = []
     for key, want in expected.items():
         fact = got.get(key)
-        category = classify(want, fact, report_status, erases_blanks and want["status"] == "blank")
+        category = classify(want, fact, report_status, ERASES[erases](want))
         counts[category] += 1
         if category == "silent":
             if fact is None:
@@ -784,7 +829,7 @@ def run_rendering(rendering: Rendering, model: Model, expected: dict, expected_f
     except FileTimeout:
         records = failed_item(item, "extract", "timeout", f"over {RENDER_SECONDS} s", rendering.data)
     seconds = time.monotonic() - started
-    counts, extra, problems = score(records, expected, rendering.erases_blanks)
+    counts, extra, problems = score(records, expected, rendering.erases)
     report = records.report
     notes = list(rendering.notes)
     if report["status"] != "loaded" and report.get("status_reason"):
@@ -854,6 +899,8 @@ def summary_table(outcomes: list[Outcome], by_variant: bool = False) -> str:
         key = (o.degradation, o.variant) if by_variant else (o.degradation,)
         if key not in keys:
             keys.append(key)
+    order = list(DEGRADATIONS)
+    keys.sort(key=lambda k: order.index(k[0]) if k[0] in order else len(order))  # stable: variants keep their order
     rows = []
     for key in keys:
         group = [o for o in outcomes if ((o.degradation, o.variant) if by_variant else (o.degradation,)) == key]
