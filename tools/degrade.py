@@ -319,7 +319,7 @@ def build_model(path: Path, root: Path = ROOT) -> Model:
 def _synth_blocks(blocks: list[Block], escape: bool = False) -> list[tuple[str, object]]:
     """The model's blocks in tools/synth_render's form (tables as rows of LCell)."""
     out: list[tuple[str, object]] = []
-    esc = (lambda s: html_lib.escape(s, quote=False)) if escape else (lambda s: s)
+    esc = html_lib.escape if escape else (lambda s: s)
     for kind, value in blocks:
         if kind == "table":
             rows = value.rows  # type: ignore[union-attr]
@@ -951,7 +951,9 @@ def run(argv: list[str] | None = None) -> tuple[int, list[Outcome]]:
     print()
     print(summary_table(outcomes, by_variant=True))
     print(f"\n{len(outcomes)} renderings of {len(selected)} documents in {elapsed:.1f} s"
-          f"{f'; files kept in {args.out}' if args.out else ''}")
+          f"{f'; files kept in {args.out}' if args.out else ''}. Erased: blank cells in one_line, "
+          "single_space/txt, dropped_blanks/tab|pipe; blank and zero cells in the *_zeros renderings; "
+          "nothing elsewhere. exact+inferred is of the cells not erased.")
     if args.detail:
         print()
         print(detail_table(outcomes))
