@@ -249,7 +249,7 @@ def _planted_error(model, rng):
                     break
             value = TableBlock(value.kind, rows)
         blocks.append((kind, value))
-    return [degrade.Rendering("planted", "html", ".html", degrade.to_html(model, blocks))]
+    return [degrade.Rendering("planted", "html", ".html", degrade.to_html(blocks))]
 
 
 def test_a_planted_wrong_number_is_counted_silent_and_fails_the_run(monkeypatch, capsys):

@@ -119,7 +119,6 @@ class Model:
     title: str | None
     blocks: list[Block]
     page_text: str | None = None  # HTML sources: the page's visible text nodes in order (one_line)
-    notes: list[str] = field(default_factory=list)
 
 
 def _is_value_slot(text: str) -> bool:
@@ -202,25 +201,24 @@ def split_by_kind(table) -> list[TableBlock]:
             filled[i] = previous
         else:
             previous = kind
-    runs: list[list[int]] = []  # [kind index, start, stop, has data]
+    runs: list[list] = []  # [kind, first row, stop row, has a data row]
     for i, kind in enumerate(filled):
-        if runs and filled[runs[-1][1]] == kind:
+        if runs and runs[-1][0] == kind:
             runs[-1][2] = i + 1
             runs[-1][3] = runs[-1][3] or data[i]
         else:
-            runs.append([i, i, i + 1, data[i]])
-    merged: list[list[int]] = []
-    for run in runs:  # a run without a data row (a stray header) stays with its neighbour
+            runs.append([kind, i, i + 1, data[i]])
+    merged: list[list] = []
+    for run in runs:  # a run without a data row (a stray header) goes with its neighbour
         if merged and not run[3]:
             merged[-1][2] = run[2]
         elif merged and not merged[-1][3]:
-            merged[-1][2], merged[-1][3] = run[2], run[3]
-            merged[-1][0] = run[0]
+            merged[-1] = [run[0], merged[-1][1], run[2], True]
         else:
             merged.append(list(run))
     if not merged:
         return [TableBlock(None, logical_rows(table))]
-    return [TableBlock(filled[run[0]], logical_rows(table, run[1], run[2])) for run in merged]
+    return [TableBlock(kind, logical_rows(table, first, stop)) for kind, first, stop, _ in merged]
 
 
 def narrative_lines(text: str) -> list[str]:
@@ -334,7 +332,7 @@ def _synth_blocks(blocks: list[Block], escape: bool = False) -> list[tuple[str, 
     return out
 
 
-def to_html(model: Model, blocks: list[Block]) -> bytes:
+def to_html(blocks: list[Block]) -> bytes:
     """A CMS page (tools/synth_render.render_html): paragraphs and span-aware tables."""
     return render_html(_synth_blocks(blocks, escape=True)).encode("utf-8")
 
@@ -472,14 +470,13 @@ def _map_cells(blocks: list[Block], fn: Callable[[str, bool], str]) -> list[Bloc
     return out
 
 
-def _html_and_pipe(name: str, model: Model, blocks: list[Block], notes: list[str] | None = None) -> list[Rendering]:
-    return [Rendering(name, "html", ".html", to_html(model, blocks), notes=list(notes or [])),
-            Rendering(name, "pipe", ".md", to_pipe(blocks), notes=list(notes or []))]
+def _html_and_pipe(name: str, blocks: list[Block]) -> list[Rendering]:
+    return [Rendering(name, "html", ".html", to_html(blocks)), Rendering(name, "pipe", ".md", to_pipe(blocks))]
 
 
 def rerender(model: Model, rng: random.Random) -> list[Rendering]:
     """The control: the model as HTML, pipe text, DOCX and PDF, nothing degraded."""
-    return [*_html_and_pipe("rerender", model, model.blocks),
+    return [*_html_and_pipe("rerender", model.blocks),
             Rendering("rerender", "docx", ".docx", to_docx(model.blocks)),
             Rendering("rerender", "pdf", ".pdf", to_pdf(model.blocks))]
 
@@ -572,8 +569,8 @@ def rl_header_3rows(model: Model, rng: random.Random) -> list[Rendering]:
         return out
 
     with_filler, with_span = rebuilt(True), rebuilt(False)
-    return [Rendering("rl_header_3rows", "html_nbsp", ".html", to_html(model, with_filler), notes=notes),
-            Rendering("rl_header_3rows", "html_rowspan", ".html", to_html(model, with_span), notes=notes),
+    return [Rendering("rl_header_3rows", "html_nbsp", ".html", to_html(with_filler), notes=notes),
+            Rendering("rl_header_3rows", "html_rowspan", ".html", to_html(with_span), notes=notes),
             Rendering("rl_header_3rows", "pipe", ".md", _text_lines(with_filler, _rl_positional).encode("utf-8"),
                       notes=notes)]
 
@@ -631,7 +628,7 @@ def split_blocks(blocks: list[Block], rng: random.Random) -> list[Block]:
 def split_tables(model: Model, rng: random.Random) -> list[Rendering]:
     """Each table split into pieces, its heading standing apart (HTML, pipe, DOCX, PDF)."""
     blocks = split_blocks(model.blocks, rng)
-    return [*_html_and_pipe("split_tables", model, blocks),
+    return [*_html_and_pipe("split_tables", blocks),
             Rendering("split_tables", "docx", ".docx", to_docx(blocks)),
             Rendering("split_tables", "pdf", ".pdf", to_pdf(blocks))]
 
@@ -662,7 +659,7 @@ def typo_blocks(blocks: list[Block], rng: random.Random) -> list[Block]:
 
 def label_typos(model: Model, rng: random.Random) -> list[Rendering]:
     """Labels with a character lost, doubled or mistyped (HTML and pipe)."""
-    return _html_and_pipe("label_typos", model, typo_blocks(model.blocks, rng))
+    return _html_and_pipe("label_typos", typo_blocks(model.blocks, rng))
 
 
 def full_width(text: str) -> str:
@@ -707,7 +704,7 @@ def ocr_blocks(blocks: list[Block], rng: random.Random) -> list[Block]:
 
 def ocr_confusions(model: Model, rng: random.Random) -> list[Rendering]:
     """OCR confusions in labels, numbers and narrative (HTML and pipe)."""
-    return _html_and_pipe("ocr_confusions", model, ocr_blocks(model.blocks, rng))
+    return _html_and_pipe("ocr_confusions", ocr_blocks(model.blocks, rng))
 
 
 DEGRADATIONS: dict[str, Callable[[Model, random.Random], list[Rendering]]] = {
