@@ -27,21 +27,25 @@ Degradations (each a function ``model, rng -> [Rendering]``, seeded per document
 the control: the model rendered without degradation, so a loss there is the harness's, not the
 degradation's):
 
-- ``rerender``: HTML and pipe text, nothing degraded.
+- ``rerender``: HTML, pipe text, DOCX and PDF (tools/synth_render, tools/synth_pdf), nothing degraded.
 - ``one_line``: a page-text dump, the whole report on one line with every separator between
   cells and rows removed (HTML sources: the page's visible text, navigation and metadata
   included, every text node stripped and joined; other sources: title, narrative, tables).
   Erased: blank cells (they vanish).
 - ``single_space``: table cells separated by one space, one row per line. Erased: blank cells.
+  ``txt_zeros``: the same after every zero was printed as a blank cell (as many reports print
+  them). Erased: blank and zero cells.
 - ``dropped_blanks``: tab rows (one cell per line, blank line between rows) and pipe rows with
   their blank cells dropped (a row then has fewer cells than columns). Erased: blank cells.
+  ``tab_zeros``/``pipe_zeros``: zeros printed blank first. Erased: blank and zero cells.
 - ``rl_header_3rows``: table 4 rebuilt from its 15 values with a header over three rows
   (行政复议 | 行政诉讼; 未经复议直接起诉 / 复议后起诉; the result names), as HTML with an ``&nbsp;``
   cell under 行政复议, as HTML with 行政复议 spanning two rows, and as pipe rows. Blank values
   stay blank cells (``&nbsp;``). Erased: none.
 - ``split_tables``: every table cut into two or three pieces (cut labels repeat below, as
   tools/synth_render.split_table cuts), a sentence between each section heading and its
-  table, ``（续表）``, a page number or nothing between the pieces; HTML and pipe. Erased: none.
+  table, ``（续表）``, a page number or nothing between the pieces; HTML, pipe, DOCX and PDF.
+  Erased: none.
 - ``label_typos``: every table label with at least three editable characters (CJK, not a
   numeral: never a digit) gets, with probability 1/2, one edit: a character lost, doubled or
   mistyped (a look-alike or sound-alike from a fixed list, else another character of the
@@ -49,6 +53,9 @@ degradation's):
 - ``ocr_confusions``: numbering in labels read with ``l``/``丨``/``I`` for 1 and ``O`` for 0,
   full-width punctuation, full-width digits in some values and in the narrative, and ``O``/``l``
   inside some numbers (``1O``, ``l2``); HTML and pipe. Erased: none (a reader still sees the number).
+- ``spans_as_cells``: pipe rows where every grid slot is a cell, as Excel/CSV exports and
+  converters' Markdown write tables: slots a span covers are empty cells (``empty``) or repeat
+  the spanning cell's text (``repeated``). Erased: none.
 
 Output: one Markdown row per degradation and a total, one row per rendering kind, the silently
 wrong cells (all of them with ``--detail``, which also prints one row per rendering).
