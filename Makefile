@@ -53,6 +53,7 @@ bench: install
 
 accuracy: install
 	$(BIN)/python -m tools.accuracy
+	$(BIN)/python -m tools.degrade --fail-on-silent
 
 serve: install
 	@echo "starting a local Prefect server and serving the nightly deployment (cron 02:30 Asia/Shanghai)"
