@@ -112,3 +112,15 @@ def unit_from_label(label: str) -> str | None:
     text = normalize_text(label)
     match = re.search(r"(?:单位[:：]?|\()(万元|亿元|千元|元)", text)
     return match.group(1) if match else None
+
+
+# --- pieces of a run of values written together (flattened tables, page-text dumps) -------------------
+# A piece is one value cut from a run: stricter than a cell (no leading zeros, no thousands separators
+# in counts, no spaces), so that the cuts a run allows are few. Placeholders stand for a value too.
+_INT = r"(?:0|[1-9]\d*)"
+_PIECE_PLACEHOLDER = r"-|/|无|—{1,2}"
+RUN_PIECES = {
+    "count": re.compile(rf"{_INT}(?:项|件|个|条)?|{_PIECE_PLACEHOLDER}"),
+    "signed": re.compile(rf"(?:[+-]|--|增|减)?{_INT}|{_INT}[(（](?:增|减)[)）]|{_PIECE_PLACEHOLDER}"),
+    "money": re.compile(rf"(?:{_INT}|[1-9]\d{{0,2}}(?:,\d{{3}})+)(?:\.\d+)?(?:万元|亿元|千元|元)?|{_PIECE_PLACEHOLDER}"),
+}

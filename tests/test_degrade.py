@@ -236,11 +236,12 @@ def test_classify(want, fact, status, erased, category):
     assert degrade.classify({"unit": None, **want}, fact and {"unit": None, **fact}, status, erased) == category
 
 
-def _planted_error(model, rng):
-    """A test-only degradation: table 3's first two values swapped (a wrong number the pipeline cannot see)."""
+def _planted_error(model, rng, table="proactive"):
+    """A test-only degradation: the first two different values of a row of ``table`` swapped. In table 2,
+    which has no identity, that is a wrong number the pipeline cannot see; in table 3 the identities see it."""
     blocks = []
     for kind, value in model.blocks:
-        if kind == "table" and value.kind == "applications":
+        if kind == "table" and value.kind == table:
             rows = [list(r) for r in value.rows]
             for row in rows:
                 cells = [i for i, c in enumerate(row) if c.text.strip() and degrade._is_value_slot(c.text)]
@@ -260,6 +261,15 @@ def test_a_planted_wrong_number_is_counted_silent_and_fails_the_run(monkeypatch,
     assert [o.counts["silent"] for o in outcomes] == [2]
     assert "silently wrong" in capsys.readouterr().out
     assert degrade.run(["--document", "tests/fixtures/html/seed_000.html", "--degradation", "planted"])[0] == 0
+
+
+def test_a_wrong_number_in_table_3_breaks_its_identities_and_is_flagged_not_silent(monkeypatch):
+    monkeypatch.setitem(degrade.DEGRADATIONS, "planted",
+                        lambda model, rng: _planted_error(model, rng, table="applications"))
+    status, outcomes = degrade.run(["--document", "tests/fixtures/html/seed_000.html", "--degradation", "planted",
+                                    "--fail-on-silent"])
+    assert status == 0
+    assert [(o.counts["silent"], o.status) for o in outcomes] == [(0, "inconsistent")]
 
 
 @pytest.mark.slow

@@ -177,12 +177,12 @@ def test_code_lists_match_the_template_registry():
     common = yaml.safe_load((REGISTRY / "common.yaml").read_text(encoding="utf-8"))
     versions = [yaml.safe_load((REGISTRY / f"{v}.yaml").read_text(encoding="utf-8")) for v in ("2019", "2021")]
     apps = common["applications"]
-    assert _codes("outcome_code") == {r["code"]: r["group"] for r in apps["rows"]}
-    assert set(_codes("outcome_group")) == {r["group"] for r in apps["rows"] if r["group"]}
+    assert _codes("outcome_code") == {r["code"]: r.get("group") for r in apps["rows"]}
+    assert set(_codes("outcome_group")) == {r["group"] for r in apps["rows"] if r.get("group")}
     assert list(_codes("applicant_code")) == [c["code"] for c in apps["columns"]]
     assert list(_codes("result_code")) == [r["code"] for r in common["reviews_litigation"]["results"]]
     assert list(_codes("block_code")) == [b["code"] for b in common["reviews_litigation"]["blocks"]]
-    assert list(_codes("article_code")) == common["articles"]
+    assert list(_codes("article_code")) == common["proactive"]["articles"]
     assert set(_codes("item_code")) == {i["code"] for v in versions for i in v["proactive"]["items"]}
     assert set(_codes("metric_code")) == {m for v in versions for m in v["proactive"]["metrics"]}
     assert set(_codes("template_version")) == {"2019", "2021", "pre2019"}
@@ -192,15 +192,15 @@ def test_code_lists_match_the_code():
     from common.sections import SECTION_KEYWORDS
     from transforms import publishers
     from transforms.narrative import PATTERNS
-    from xxgk.process import TABLE_CODES
+    from transforms.registry import load_registry
 
-    assert list(_codes("table_code")) == list(TABLE_CODES)
+    assert list(_codes("table_code")) == list(load_registry().table_codes)
     assert set(_codes("check_code")) == {p.stem.removeprefix("chk_") for p in (SQL_DIR / "checks").glob("chk_*.sql")}
     assert list(_codes("section_code")) == ["preamble", *(f"s{n}" for n in SECTION_KEYWORDS)]
     assert set(_codes("claim_code")) == set(PATTERNS)
     assert set(_codes("publisher_kind")) == {v for k, v in vars(publishers).items() if k.startswith("KIND_")}
     assert set(_codes("resolution_status")) == {v for k, v in vars(publishers).items() if k.startswith("STATUS_")}
-    assert list(_codes("report_status")) == ["loaded", "partial", "no_tables", "failed"]
+    assert list(_codes("report_status")) == ["loaded", "partial", "no_tables", "inconsistent", "failed"]
     assert list(_codes("value_status")) == ["reported", "blank", "placeholder", "text", "missing", "inferred"]
 
 

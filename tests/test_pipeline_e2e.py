@@ -131,4 +131,9 @@ def test_a_wrong_total_fails_its_checks_and_a_bad_file_does_not_stop_the_batch(t
     assert errors[0][2] == "empty_file"
     statuses = query(db, "select regexp_extract(source_uri, '[^/]*$'), status from dim_reports order by 1")
     assert statuses == [("001_f11dda0cfbad3174.txt", "loaded"), ("empty.html", "failed"),
-                        ("garbage.pdf", "failed"), ("wrong_total.txt", "loaded")]
+                        ("garbage.pdf", "failed"), ("wrong_total.txt", "inconsistent")]
+    # the status says which identities fail, and that the printed numbers allow no other reading
+    (reason,) = query(db, "select status_reason from dim_reports where source_uri like '%wrong_total.txt'")[0]
+    assert reason == ("identities fail: app_balance column:natural_person (192 ≠ 202); app_results_sum "
+                      "column:natural_person (191 ≠ 181); app_applicant_sum row:total_handled (193 ≠ 203) "
+                      "(the printed numbers allow no other reading: the source contradicts itself)")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from transforms.registry import APPLICANT_ORDER, RESULT_ORDER
+from transforms.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_DIR = ROOT / "tests" / "fixtures" / "expected"
@@ -51,10 +51,10 @@ def cells_of(spec: dict) -> dict[Key, dict]:
         for metric, value in metrics.items():
             cells[("proactive", item, metric)] = _cell(value)
     for outcome, values in (spec.get("applications") or {}).items():
-        for applicant, value in zip(APPLICANT_ORDER, values, strict=True):
+        for applicant, value in zip(load_registry().applicant_codes, values, strict=True):
             cells[("applications", outcome, applicant)] = _cell(value)
     for block, values in (spec.get("reviews_litigation") or {}).items():
-        for result, value in zip(RESULT_ORDER, values, strict=True):
+        for result, value in zip(load_registry().result_codes, values, strict=True):
             cells[("reviews_litigation", block, result)] = _cell(value)
     return cells
 

@@ -129,13 +129,13 @@ class Model:
 
 
 def _is_value_slot(text: str) -> bool:
-    from transforms.values import is_value_slot
+    from common.values import is_value_slot
 
     return is_value_slot(text)
 
 
 def _nfkc_simple(text: str) -> str:
-    from transforms.labels import to_simplified
+    from common.text import to_simplified
 
     return to_simplified(unicodedata.normalize("NFKC", text))
 
@@ -242,7 +242,7 @@ def narrative_lines(text: str) -> list[str]:
 
 def place_tables(lines: list[str], tables: list[TableBlock]) -> list[Block]:
     """Narrative blocks with each table after the heading of its section (一 … 六)."""
-    from transforms.sections import heading_section
+    from common.sections import heading_section
 
     heading_at: dict[int, int] = {}
     for i, line in enumerate(lines):
@@ -285,7 +285,7 @@ def page_text(data: bytes) -> str:
     every text node of the body (navigation, metadata and footer included) stripped, joined."""
     from selectolax.lexbor import LexborHTMLParser
 
-    from extractors.encoding import decode_html
+    from common.encoding import decode_html
 
     text, _ = decode_html(data)
     tree = LexborHTMLParser(text)
@@ -497,7 +497,7 @@ def one_line(model: Model, rng: random.Random) -> list[Rendering]:
 
 def zeros_blank(blocks: list[Block]) -> list[Block]:
     """Every table cell that reads as zero printed as a blank cell (many reports leave zeros empty)."""
-    from transforms.values import parse_value
+    from common.values import parse_value
 
     def blank_zero(text: str, is_label: bool) -> str:
         parsed = parse_value(text) if not is_label and text.strip() else None
@@ -818,7 +818,8 @@ def score(records, expected: dict, erases: str = "nothing") -> tuple[dict[str, i
 def run_rendering(rendering: Rendering, model: Model, expected: dict, expected_file: str,
                   out_dir: Path) -> Outcome:
     """Write one rendering, run it through process_bytes, score it."""
-    from xxgk.process import FileTimeout, SourceItem, failed_item, process_bytes, time_limit
+    from xxgk.process import FileTimeout, failed_item, process_bytes, time_limit
+    from xxgk.records import SourceItem
 
     stem = model.document.replace("/", "__").rsplit(".", 1)[0]
     name = f"{stem}.{rendering.degradation}.{rendering.variant}{rendering.suffix}"

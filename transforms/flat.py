@@ -12,7 +12,8 @@ import re
 
 from common.document import Cell, Document, Table
 from common.errors import ExtractionError
-from transforms.segment import is_rl_label, match_row_label, normalize_run
+from common.text import compact
+from transforms.segment import is_rl_label, match_row_label
 
 MAX_CHARS = 5_000_000
 MIN_FLAT_ROWS = 10
@@ -51,7 +52,7 @@ def classify_flat_line(line: str) -> tuple[str, str, str] | None:
     hit = match_row_label(label) if label else None
     if hit:
         return hit[0], label, run
-    digits = normalize_run(run)
+    digits = compact(run)
     if is_rl_label(label) and digits.isdigit() and len(digits) >= MIN_RL_DIGITS:
         return "reviews_litigation", label, run
     return None

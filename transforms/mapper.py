@@ -9,67 +9,24 @@ table that was found ends up as a fact: read, or ``missing`` with the reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from functools import lru_cache
 
 from common.document import Cell, Document, Table
 from common.text import compact
-from common.values import UNIT_FACTORS_YUAN, amount_in_yuan, is_value_slot, parse_value, unit_from_label
+from common.values import is_value_slot, parse_value, unit_from_label
+from transforms.facts import Fact, MappedReport, UnmappedRow, facts_of_choice, missing
+from transforms.identities import instances
 from transforms.labels import Candidates, best_match, normalize_label
-from transforms.registry import (
-    APPLICANT_ORDER,
-    BLOCK_ORDER,
-    RESULT_ORDER,
-    Registry,
-    Template,
-    load_registry,
-)
+from transforms.readings import RowInput, cell_readings
+from transforms.registry import Registry, load_registry
+from transforms.solve import solve
+from transforms.versions import applications_version, proactive_version
+
+__all__ = ["Fact", "MappedReport", "UnmappedRow", "map_document", "map_tables", "split_row"]
 
 _ARTICLE = re.compile(r"第二十条第[(（]?([一二三四五六七八九十]+)[)）]?项")
 _NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-
-
-@dataclass(slots=True)
-class Fact:
-    """One canonical cell of one report."""
-
-    table_code: str  # proactive | applications | reviews_litigation
-    row_code: str  # item_code | outcome_code | block code
-    col_code: str  # metric_code | applicant_code | result_code
-    template_version: str
-    value: float | None
-    value_status: str  # reported | blank | placeholder | text | missing | inferred
-    raw_text: str | None
-    unit: str | None = None
-    amount_yuan: Decimal | None = None
-    article_code: str | None = None
-    outcome_group: str | None = None
-    locator: str | None = None
-    label_text: str | None = None
-    note: str | None = None
-
-
-@dataclass(slots=True)
-class UnmappedRow:
-    table_code: str | None
-    label_text: str
-    values: str
-    locator: str
-    reason: str
-
-
-@dataclass
-class MappedReport:
-    facts: list[Fact] = field(default_factory=list)
-    unmapped: list[UnmappedRow] = field(default_factory=list)
-    templates: dict[str, str] = field(default_factory=dict)  # table_code -> template version
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def template_version(self) -> str | None:
-        """What table 2 follows (reference §8: hybrids are read per table)."""
-        return self.templates.get("proactive") or self.templates.get("applications")
 
 
 @dataclass(slots=True)
@@ -108,50 +65,6 @@ def split_row(cells: list[Cell]) -> Row:
     values = cells[last_label + 1 :]
     locator = cells[0].locator if cells else ""
     return Row(labels, values, locator)
-
-
-def fit_values(values: list[Cell], expected: int) -> tuple[list[Cell], str | None]:
-    """Drop span padding (trailing empty cells) beyond the expected count; say what does not fit."""
-    values = list(values)
-    while len(values) > expected and not values[-1].text.strip():
-        values.pop()
-    if len(values) > expected:
-        return values[:expected], f"extra cells: {len(values)} values for {expected} columns"
-    if len(values) < expected:
-        return values, f"short row: {len(values)} values for {expected} columns"
-    return values, None
-
-
-def _fact_from_cell(cell: Cell | None, base: dict, unit_hint: str | None = None, money: bool = False) -> Fact:
-    if cell is None:
-        return Fact(**base, value=None, value_status="missing", raw_text=None)
-    parsed = parse_value(cell.text)
-    if parsed.status == "reported" and parsed.unit and (parsed.unit in UNIT_FACTORS_YUAN) != money:
-        return Fact(**base, value=None, value_status="text", raw_text=cell.text, locator=cell.locator,
-                    note=f"unit {parsed.unit} does not fit a {'money' if money else 'count'} cell")
-    unit = parsed.unit or (unit_hint if parsed.status == "reported" else None)
-    amount = None
-    note = parsed.note
-    if money and parsed.status == "reported":
-        amount = amount_in_yuan(parsed.decimal, unit)
-        if amount is None and parsed.decimal == 0:
-            amount = Decimal(0)
-        elif amount is None:
-            note = "amount without a unit: kept, not converted"
-    return Fact(
-        **base,
-        value=parsed.value,
-        value_status=parsed.status,
-        raw_text=cell.text,
-        unit=unit,
-        amount_yuan=amount,
-        locator=cell.locator,
-        note=note,
-    )
-
-
-def _missing(base: dict, reason: str, raw: str | None = None, locator: str | None = None) -> Fact:
-    return Fact(**base, value=None, value_status="missing", raw_text=raw, locator=locator, note=reason)
 
 
 def _article_code(row: Row) -> str | None:
@@ -218,8 +131,8 @@ class _TableMapper:
         self.header_metrics: list[tuple[str, str]] | None = None  # (version, metric_code)
         self.header_units: list[str | None] = []
         self.seen: dict[tuple[str, str], str] = {}  # (table, row_code) -> locator
-        self.app_rows: dict[str, tuple[Row, list[Cell], str | None]] = {}
-        self.rl_row: tuple[Row, list[Cell], str | None] | None = None
+        self.app_rows: dict[str, Row] = {}
+        self.rl_row: Row | None = None
         self.pro_rows: list[tuple] = []  # (item_code, row, article, header metrics, header units)
         self.pro_versions: dict[str, int] = {}
 
@@ -322,13 +235,15 @@ class _TableMapper:
         self.pro_rows.append((code, row, self.article, self.header_metrics, self.header_units))
         return True
 
-    def finish_proactive(self) -> None:
+    def finish_proactive(self, text: str | None = None) -> None:
         if not self.pro_rows:
             return
-        version = self._proactive_version()
+        rows = [(code, sum(1 for c in row.values if c.text.strip())) for code, row, *_ in self.pro_rows]
+        version = proactive_version(self.reg, rows, self.pro_versions, text)
         template = self.reg.templates[version]
         self.report.templates["proactive"] = version
         found: set[str] = set()
+        inputs, bases = [], []
         for code, row, article, header, units in self.pro_rows:
             item = template.item(code)
             if item is None:
@@ -345,41 +260,38 @@ class _TableMapper:
                 if set(metrics) <= set(header_codes):
                     unit_hints = [units[header_codes.index(m)] if header_codes.index(m) < len(units) else None
                                   for m in metrics]
-                    order = sorted(metrics, key=header_codes.index)
-                    metrics = order
-            values, problem = fit_values(row.values, len(metrics))
+                    order = sorted(range(len(metrics)), key=lambda i: header_codes.index(metrics[i]))
+                    metrics = [metrics[i] for i in order]
+                    unit_hints = [unit_hints[i] for i in order]
             label = " ".join(row.label_texts)
-            for i, metric in enumerate(metrics):
-                base = dict(table_code="proactive", row_code=code, col_code=metric, template_version=version,
-                            article_code=item.article, label_text=label)
-                if i < len(values) and not (problem and problem.startswith("short")):
-                    fact = _fact_from_cell(values[i], base, unit_hints[i], metric in template.money_metrics)
-                    if problem:
-                        fact.note = f"{fact.note}; {problem}" if fact.note else problem
-                    self.report.facts.append(fact)
-                else:
-                    raw = " | ".join(c.text for c in values)
-                    self.report.facts.append(_missing(base, problem or "cell absent", raw, row.locator))
+            inputs.append(self._row_input("proactive", [(code, m) for m in metrics], row, label,
+                                          money={i for i, m in enumerate(metrics) if m in template.money_metrics},
+                                          unit_hints=tuple(unit_hints)))
+            bases.append([dict(table_code="proactive", row_code=code, col_code=m, template_version=version,
+                               article_code=item.article, label_text=label) for m in metrics])
             if article and article != item.article:
                 self.report.warnings.append(f"{code} found under {article}, template says {item.article}")
+        self._emit(inputs, bases, instances(self.reg, template, "proactive"))
         for item in template.items:
             if item.code not in found:
                 for metric in item.metrics:
                     base = dict(table_code="proactive", row_code=item.code, col_code=metric,
                                 template_version=version, article_code=item.article, label_text=None)
-                    self.report.facts.append(_missing(base, "row not found in table 2"))
+                    self.report.facts.append(missing(base, "row not found in table 2"))
 
-    def _proactive_version(self) -> str:
-        if self.pro_versions:
-            return max(self.pro_versions, key=lambda v: (self.pro_versions[v], v))
-        codes = {code for code, *_ in self.pro_rows}
-        if codes & {"other_services", "procurement"}:
-            return "2019"
-        # items with one value per row are the 2021 template
-        single = sum(1 for code, row, *_ in self.pro_rows
-                     if code in {"licensing", "penalties", "coercion"}
-                     and len([c for c in row.values if c.text.strip()]) == 1)
-        return "2021" if single else "2019"
+    def _row_input(self, table: str, targets: list[tuple[str, str]], row: Row, label: str,
+                   money: set[int] | None = None, unit_hints: tuple = ()) -> RowInput:
+        readings, problem = cell_readings(row.values, len(targets))
+        raw = " | ".join(c.text for c in row.values)
+        return RowInput(table, tuple(targets), readings, label, row.locator, raw, problem,
+                        frozenset(money or ()), unit_hints)
+
+    def _emit(self, inputs: list[RowInput], bases: list[list[dict]], table_instances) -> None:
+        """Choose each row's reading by the table's identities and write its facts."""
+        for choice, row_bases in zip(solve(inputs, table_instances), bases, strict=True):
+            self.report.facts.extend(facts_of_choice(choice, row_bases))
+            if choice.kind not in (None, "as_printed"):
+                self.report.rereadings.append(choice.row.label or choice.row.table)
 
     # --- table 3 --------------------------------------------------------------------
     def _match_outcome(self, row: Row) -> str | None:
@@ -404,70 +316,56 @@ class _TableMapper:
         if code in self.app_rows:
             self._unmapped(row, f"duplicate row for {code}")
             return True
-        values, problem = fit_values(row.values, len(APPLICANT_ORDER))
-        self.app_rows[code] = (row, values, problem)
+        self.app_rows[code] = row
         return True
 
     def finish_applications(self) -> None:
         if not self.app_rows:
             return
-        version = "2021" if set(self.app_rows) & {"other_no_correction", "other_unpaid_fee", "other_misc"} else "2019"
+        version = applications_version(self.reg, self.app_rows)
         self.report.templates["applications"] = version
-        template: Template = self.reg.templates[version]
+        template = self.reg.templates[version]
         for code in self.app_rows:
             if code not in template.application_rows:
-                row = self.app_rows[code][0]
-                self._unmapped(row, f"row {code} is not part of the {version} template")
+                self._unmapped(self.app_rows[code], f"row {code} is not part of the {version} template")
+        inputs, bases = [], []
         for code in template.application_rows:
             group = self.reg.app_row_groups.get(code)
-            entry = self.app_rows.get(code)
-            for i, applicant in enumerate(APPLICANT_ORDER):
-                base = dict(table_code="applications", row_code=code, col_code=applicant,
-                            template_version=version, outcome_group=group,
-                            label_text=" ".join(entry[0].label_texts) if entry else None)
-                if entry is None:
-                    self.report.facts.append(_missing(base, "row not found in table 3"))
-                    continue
-                row, values, problem = entry
-                if problem and problem.startswith("short"):
-                    raw = " | ".join(c.text for c in values)
-                    self.report.facts.append(_missing(base, problem, raw, row.locator))
-                    continue
-                fact = _fact_from_cell(values[i], base)
-                if problem:
-                    fact.note = f"{fact.note}; {problem}" if fact.note else problem
-                self.report.facts.append(fact)
+            row = self.app_rows.get(code)
+            label = " ".join(row.label_texts) if row else None
+            row_bases = [dict(table_code="applications", row_code=code, col_code=applicant, template_version=version,
+                              outcome_group=group, label_text=label) for applicant in self.reg.applicant_codes]
+            if row is None:
+                self.report.facts.extend(missing(base, "row not found in table 3") for base in row_bases)
+                continue
+            inputs.append(self._row_input("applications", [(code, a) for a in self.reg.applicant_codes], row, label))
+            bases.append(row_bases)
+        self._emit(inputs, bases, instances(self.reg, template, "applications"))
 
     # --- table 4 --------------------------------------------------------------------
     def _take_rl(self, row: Row) -> None:
-        expected = len(BLOCK_ORDER) * len(RESULT_ORDER)
-        values, problem = fit_values(row.values, expected)
         if self.rl_row is not None:
             self._unmapped(row, "second data row for table 4")
             return
         self.current = "reviews_litigation"
-        self.rl_row = (row, values, problem)
+        self.rl_row = row
 
     def finish_reviews(self) -> None:
         if self.rl_row is None:
             return
-        self.report.templates["reviews_litigation"] = "common"
-        row, values, problem = self.rl_row
-        for b, block in enumerate(BLOCK_ORDER):
-            for r, result in enumerate(RESULT_ORDER):
-                base = dict(table_code="reviews_litigation", row_code=block, col_code=result,
-                            template_version="common", label_text=" ".join(row.label_texts) or None)
-                if problem and problem.startswith("short"):
-                    raw = " | ".join(c.text for c in values)
-                    self.report.facts.append(_missing(base, problem, raw, row.locator))
-                    continue
-                fact = _fact_from_cell(values[b * len(RESULT_ORDER) + r], base)
-                if problem:
-                    fact.note = f"{fact.note}; {problem}" if fact.note else problem
-                self.report.facts.append(fact)
+        version = self.reg.table_version("reviews_litigation", next(iter(self.reg.versions)))
+        self.report.templates["reviews_litigation"] = version
+        row = self.rl_row
+        label = " ".join(row.label_texts) or None
+        targets = [(block, result) for block in self.reg.block_codes for result in self.reg.result_codes]
+        bases = [dict(table_code="reviews_litigation", row_code=block, col_code=result, template_version=version,
+                      label_text=label) for block, result in targets]
+        template = next(iter(self.reg.templates.values()))
+        self._emit([self._row_input("reviews_litigation", targets, row, label or "")], [bases],
+                   instances(self.reg, template, "reviews_litigation"))
 
 
-def map_tables(tables: list[Table], registry: Registry | None = None) -> MappedReport:
+def map_tables(tables: list[Table], registry: Registry | None = None, text: str | None = None) -> MappedReport:
     """Canonical facts of all statistical tables of one document."""
     registry = registry or load_registry()
     report = MappedReport()
@@ -476,7 +374,7 @@ def map_tables(tables: list[Table], registry: Registry | None = None) -> MappedR
         mapper.current = None
         for cells in table.row_views():
             mapper.feed(split_row(cells))
-    mapper.finish_proactive()
+    mapper.finish_proactive(text)
     mapper.finish_applications()
     mapper.finish_reviews()
     return report
@@ -484,4 +382,4 @@ def map_tables(tables: list[Table], registry: Registry | None = None) -> MappedR
 
 def map_document(doc: Document, registry: Registry | None = None) -> MappedReport:
     """Map a document's tables; narrative-only documents give no facts."""
-    return map_tables(doc.tables, registry)
+    return map_tables(doc.tables, registry, doc.text)

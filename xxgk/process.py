@@ -21,11 +21,14 @@ from pathlib import Path
 from common.document import Document
 from common.errors import ExtractionError, too_large
 from common.sections import split_sections
+from transforms.facts import MappedReport
+from transforms.identities import evaluate
 from transforms.infer import infer_missing
-from transforms.mapper import MappedReport, map_document
+from transforms.mapper import map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.pre2019 import is_pre2019
+from transforms.registry import load_registry
 from transforms.segment import segment_flat
 from xxgk.reading import read_bytes
 from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, report_id_for
@@ -33,7 +36,6 @@ from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, repor
 EXTRACTOR_VERSION = "0.2.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
 FACT_COLUMNS = tuple(name for name in SCHEMA["raw_facts"] if name != "report_id")
-TABLE_CODES = ("proactive", "applications", "reviews_litigation")
 
 
 def _now() -> str:
@@ -41,25 +43,33 @@ def _now() -> str:
 
 
 def _report_status(mapped: MappedReport, doc: Document, template_version: str | None) -> tuple[str, str | None]:
-    found = [t for t in TABLE_CODES if t in mapped.templates]
-    if template_version == "pre2019":
+    registry = load_registry()
+    found = [t for t in registry.table_codes if t in mapped.templates]
+    if template_version == registry.old_forms.get("version"):
         return "loaded", "pre-2019 report: narrative only, no national tables"
     if not found:
         return "no_tables", "no statistical table found (narrative-only report or tables as images)"
-    missing_tables = [t for t in TABLE_CODES if t not in found]
-    missing_cells = sum(1 for f in mapped.facts if f.value_status == "missing")
-    inferred_cells = sum(1 for f in mapped.facts if f.value_status == "inferred")
     reasons = []
+    failing = [v for v in evaluate(registry, mapped.facts, mapped.templates)
+               if v.status == "fail" and v.instance.identity.severity == "error"]
+    if failing:
+        shown = "; ".join(v.describe() for v in failing[:6]) + (f"; … {len(failing) - 6} more" if len(failing) > 6 else "")
+        tried = (f"other readings of {len(mapped.rereadings)} rows were tried and none satisfies them"
+                 if mapped.rereadings else "the printed numbers allow no other reading: the source contradicts itself")
+        reasons.append(f"identities fail: {shown} ({tried})")
+    missing_tables = [t for t in registry.table_codes if t not in found]
     if missing_tables:
         reasons.append("tables not found: " + ", ".join(missing_tables))
-    if missing_cells:
-        reasons.append(f"{missing_cells} cells missing")
-    text_cells = sum(1 for f in mapped.facts if f.value_status == "text")
-    if text_cells:
-        reasons.append(f"{text_cells} cells not readable as numbers")
-    if inferred_cells:
+    counts = {status: sum(1 for f in mapped.facts if f.value_status == status) for status in ("missing", "text", "inferred")}
+    if counts["missing"]:
+        reasons.append(f"{counts['missing']} cells missing")
+    if counts["text"]:
+        reasons.append(f"{counts['text']} cells not readable as numbers")
+    if counts["inferred"]:
         notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note})
-        reasons.append(f"{inferred_cells} cells inferred ({'; '.join(notes)})")
+        reasons.append(f"{counts['inferred']} cells inferred ({'; '.join(notes)})")
+    if failing:
+        return "inconsistent", "; ".join(reasons)
     return ("partial", "; ".join(reasons)) if reasons else ("loaded", None)
 
 

@@ -1,0 +1,150 @@
+"""The identities of the registry applied to one table's cells: which cells each one sums, and
+whether it holds. Used to choose between readings, to split runs of digits, to infer a missing
+cell, and (as the rows of ``identity_terms``) by the SQL checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from transforms.registry import Identity, Registry, Template
+
+Key = tuple[str, str]  # (row_code, col_code) within one table
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An identity in one scope (a column, a row, a block): signed cells on its two sides."""
+
+    identity: Identity
+    scope: str  # e.g. column:natural_person, row:granted, block:admin_review
+    expected: tuple[tuple[Key, int], ...]
+    actual: tuple[tuple[Key, int], ...]
+
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        return tuple(k for k, _ in self.expected + self.actual)
+
+    def verdict(self, value: Callable[[Key], Decimal | None]) -> str:
+        """``pass``, ``fail`` or ``not_assessable`` (a term without a number)."""
+        sides = []
+        for side in (self.expected, self.actual):
+            total = Decimal(0)
+            for key, sign in side:
+                v = value(key)
+                if v is None:
+                    return "not_assessable"
+                total += sign * v
+            sides.append(total)
+        return "pass" if sides[0] == sides[1] else "fail"
+
+    def solve_for(self, key: Key, value: Callable[[Key], Decimal | None]) -> Decimal | None:
+        """The value ``key`` must have for the identity to hold, given every other term (None if one is unknown)."""
+        balance = Decimal(0)
+        own = 0
+        for side, factor in ((self.expected, 1), (self.actual, -1)):
+            for k, sign in side:
+                if k == key:
+                    own += sign * factor
+                    continue
+                v = value(k)
+                if v is None:
+                    return None
+                balance += sign * factor * v
+        if own == 0:
+            return None
+        return -balance / own
+
+
+def table_cells(registry: Registry, template: Template, table: str) -> dict[str, tuple[str, ...]]:
+    """row code -> its column codes, for one table of one template version."""
+    if table == "applications":
+        return {row: registry.applicant_codes for row in template.application_rows}
+    if table == "reviews_litigation":
+        return {block: registry.result_codes for block in registry.block_codes}
+    return {item.code: item.metrics for item in template.items}
+
+
+def instances(registry: Registry, template: Template, table: str,
+              identities: Iterable[Identity] | None = None) -> list[Instance]:
+    """Every within-report identity of ``table`` in every scope whose cells the template has."""
+    cells = table_cells(registry, template, table)
+    columns = list(dict.fromkeys(c for cols in cells.values() for c in cols))
+    out = []
+    for identity in identities if identities is not None else template.identities:
+        if identity.table != table or identity.cross_year:
+            continue
+        scopes = columns if identity.over_columns else list(cells)
+        for scope in scopes:
+            def key(code: str, scope: str = scope, identity: Identity = identity) -> Key:
+                return (code, scope) if identity.over_columns else (scope, code)
+
+            terms = [(key(t.code), t.sign, t.side) for t in identity.terms]
+            if not all(k[1] in cells.get(k[0], ()) for k, _, _ in terms):
+                continue
+            out.append(Instance(
+                identity, f"{identity.for_each}:{scope}",
+                tuple((k, s) for k, s, side in terms if side == "expected"),
+                tuple((k, s) for k, s, side in terms if side == "actual"),
+            ))
+    return out
+
+
+def term_rows(registry: Registry) -> list[dict]:
+    """The rows of the warehouse's ``identity_terms`` table: every term of every identity, per template version.
+
+    The SQL checks (sql/checks/chk_identities.sql, chk_cross_year.sql) evaluate exactly these, so the
+    checks in the warehouse and the identities that arbitrate readings are one declaration.
+    """
+    rows = []
+    seen = set()
+    for template in registry.templates.values():
+        for identity in template.identities:
+            version = registry.table_version(identity.table, template.version)
+            if (identity.name, version) in seen:
+                continue
+            seen.add((identity.name, version))
+            for term in identity.terms:
+                rows.append({
+                    "check_code": identity.name, "template_version": version, "table_code": identity.table,
+                    "for_each": identity.for_each, "term_code": term.code, "side": term.side, "sign": term.sign,
+                    "year_offset": term.year_offset, "n_terms": len(identity.terms), "severity": identity.severity,
+                })
+    return rows
+
+
+@dataclass(frozen=True)
+class Verdict:
+    instance: Instance
+    status: str  # pass | fail | not_assessable
+    expected: Decimal | None
+    actual: Decimal | None
+
+    def describe(self) -> str:
+        return f"{self.instance.name} {self.instance.scope} ({_fmt(self.expected)} ≠ {_fmt(self.actual)})"
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "?" if value is None else format(value.normalize(), "f")
+
+
+def evaluate(registry: Registry, facts, templates: dict[str, str]) -> list[Verdict]:
+    """Every within-report identity of the mapped tables on the facts, as the SQL checks judge it:
+    only ``reported`` cells are assessed."""
+    verdicts = []
+    for table, version in templates.items():
+        template = registry.templates.get(version) or next(iter(registry.templates.values()))
+        values = {(f.row_code, f.col_code): Decimal(repr(f.value)) for f in facts
+                  if f.table_code == table and f.value_status == "reported" and f.value is not None}
+        for inst in instances(registry, template, table):
+            sides = [sum((sign * values[k] for k, sign in side if k in values), Decimal(0))
+                     for side in (inst.expected, inst.actual)]
+            status = inst.verdict(values.get)
+            verdicts.append(Verdict(inst, status, *sides))
+    return verdicts
