@@ -2,9 +2,13 @@
 
 Prefect orchestrates; the logic lives in xxgk/ and transforms/, which run without Prefect.
 Tasks take batches of hundreds of files: a task costs milliseconds, a report less.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: a served deployment cloudpickles its flow by value
+into a subprocess, and a by-value function keeps only the globals its code uses. Prefect validates a
+subflow's parameters against its annotations in that subprocess, so a string annotation such as
+``"list[SourceItem] | None"`` could no longer be resolved there (``Ingest_FlowModel is not fully
+defined``); real annotation objects travel with the function.
+"""
 
 import atexit
 import multiprocessing
@@ -53,6 +57,17 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
             _POOL = _new_pool(workers)
             atexit.register(_POOL.shutdown, cancel_futures=True)
         return _POOL
+
+
+def _shutdown_pool() -> None:
+    """Shut this process's extraction pool down (the workers' memory goes back before the build).
+
+    The flow calls this function rather than reading ``_POOL`` itself: a served run gets the flow's
+    function cloudpickled *by value*, with a private copy of the globals it names, where ``_POOL``
+    stays None forever. The pool then outlived the run, and the run's process hung at exit joining
+    its workers (multiprocessing joins its children before any atexit handler runs)."""
+    if _POOL is not None:
+        _discard_pool(_POOL)
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -207,8 +222,7 @@ def ingest_flow(
     finally:
         con.close()
         shutil.rmtree(folder, ignore_errors=True)
-        if _POOL is not None:  # the workers' memory goes back before the build needs it
-            _discard_pool(_POOL)
+        _shutdown_pool()
     extract_load = time.perf_counter() - started
     timings = build_task(db)
     summary = {"files": len(todo), "loaded": loaded, "unchanged": unchanged,
