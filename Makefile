@@ -74,6 +74,10 @@ healthy = $(BIN)/python -c "import urllib.request as u; u.urlopen('$(API_URL)/he
 serve: install
 	@mkdir -p $(LOGS)
 	@if $(call alive,$(SERVER_PID),prefect server start); then \
+		if ! $(call alive,$(SERVER_PID),--port $(PREFECT_PORT)); then \
+			echo "error: the Prefect server make serve started (pid $$(cat $(SERVER_PID))) listens on another port:" \
+				"$$(tr '\0' ' ' < /proc/$$(cat $(SERVER_PID))/cmdline); make stop first" >&2; exit 1; \
+		fi; \
 		echo "Prefect server already running (pid $$(cat $(SERVER_PID))): reusing it"; \
 	else \
 		if [ -f $(SERVER_PID) ]; then echo "removing stale $(SERVER_PID) (pid $$(cat $(SERVER_PID)) is not a running Prefect server)"; rm -f $(SERVER_PID); fi; \

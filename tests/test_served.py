@@ -131,12 +131,19 @@ def test_served_nightly_schedules_runs_and_completes_a_triggered_run(tmp_path, f
     started = time.monotonic()
     since = time.time() - 1
     pids: list[int] = []
+    # pid files left by a dead server and a dead nightly (a crash, a reboot) are removed, not trusted
+    logs.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    server_pid.write_text(f"{dead.pid}\n")
+    nightly_pid.write_text(f"{dead.pid}\n")
     try:
         serve = make("serve", timeout=240)
         for f in (server_pid, nightly_pid):
-            if f.exists():
+            if f.exists() and int(f.read_text()) != dead.pid:
                 pids.append(int(f.read_text()))
         assert serve.returncode == 0, f"{serve.stdout}\n{serve.stderr}\n{tail(server_log)}\n{tail(nightly_log)}"
+        assert serve.stdout.count("removing stale") == 2, serve.stdout
         assert f"Prefect server answers at {api}" in serve.stdout
         assert "serving the nightly deployment xxgk-nightly/nightly" in serve.stdout
         assert all(pid_alive(pid) for pid in pids) and len(pids) == 2
