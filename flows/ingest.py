@@ -2,9 +2,13 @@
 
 Prefect orchestrates; the logic lives in xxgk/ and transforms/, which run without Prefect.
 Tasks take batches of hundreds of files: a task costs milliseconds, a report less.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: a served deployment cloudpickles its flow by value
+into a subprocess, and a by-value function keeps only the globals its code uses. Prefect validates a
+subflow's parameters against its annotations in that subprocess, so a string annotation such as
+``"list[SourceItem] | None"`` could no longer be resolved there (``Ingest_FlowModel is not fully
+defined``); real annotation objects travel with the function.
+"""
 
 import os
 import shutil

@@ -1,7 +1,9 @@
 """The nightly run: crawl the sources → ingest what changed → build → export, on a Prefect schedule.
 
-`make serve` starts a local Prefect server and serves this flow with a cron schedule in
-Asia/Shanghai time; ``global_limit=1`` keeps runs from overlapping.
+`make serve` starts a local Prefect server and serves this flow (``python -m flows.nightly``) with a
+cron schedule in Asia/Shanghai time; ``global_limit=1`` keeps runs from overlapping. A served run
+executes in a subprocess that receives the flow cloudpickled *by value* (see flows/ingest.py on
+what that means for annotations and module state); tests/test_served.py covers such runs.
 """
 
 from __future__ import annotations
@@ -60,28 +62,47 @@ def nightly_flow(
     return summary
 
 
-def serve(sources_file: str = "sources.yaml", db: str = "warehouse/xxgk.duckdb") -> None:
-    """Serve the nightly deployment (needs a running Prefect server: see `make serve`)."""
+def _deployment_options(sources_file: str, db: str, parquet_dir: str) -> dict:
     from prefect.schedules import Cron
 
-    nightly_flow.serve(
-        name="nightly",
-        schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE),
-        parameters={"sources_file": sources_file, "db": db},
-        global_limit=1,
-    )
+    return {
+        "name": "nightly",
+        "schedule": Cron(NIGHTLY_CRON, timezone=TIMEZONE),
+        "parameters": {"sources_file": sources_file, "db": db, "parquet_dir": parquet_dir},
+    }
 
 
-def deployment():
+def serve(
+    sources_file: str = "sources.yaml",
+    db: str = "warehouse/xxgk.duckdb",
+    parquet_dir: str = "warehouse/parquet",
+) -> None:
+    """Serve the nightly deployment until stopped (needs a running Prefect server and
+    ``PREFECT_API_URL`` pointing at it: see `make serve`). Each run executes in a subprocess
+    of this process; relative paths are relative to this process's working directory."""
+    nightly_flow.serve(**_deployment_options(sources_file, db, parquet_dir), global_limit=1)
+
+
+def deployment(
+    sources_file: str = "sources.yaml",
+    db: str = "warehouse/xxgk.duckdb",
+    parquet_dir: str = "warehouse/parquet",
+):
     """The nightly deployment object (what `serve` registers), for inspection and tests."""
-    from prefect.schedules import Cron
+    return nightly_flow.to_deployment(**_deployment_options(sources_file, db, parquet_dir))
 
-    return nightly_flow.to_deployment(
-        name="nightly",
-        schedule=Cron(NIGHTLY_CRON, timezone=TIMEZONE),
-        parameters={"sources_file": "sources.yaml", "db": "warehouse/xxgk.duckdb"},
-    )
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m flows.nightly [--sources FILE] [--db FILE] [--parquet DIR]``: what `make serve` runs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m flows.nightly", description=main.__doc__)
+    parser.add_argument("--sources", default="sources.yaml", help="the sources registry (default: sources.yaml)")
+    parser.add_argument("--db", default="warehouse/xxgk.duckdb", help="the warehouse (default: warehouse/xxgk.duckdb)")
+    parser.add_argument("--parquet", default="warehouse/parquet", help="the Parquet export folder")
+    args = parser.parse_args(argv)
+    serve(args.sources, args.db, args.parquet)
 
 
 if __name__ == "__main__":
-    serve()
+    main()

@@ -17,7 +17,29 @@ def test_deployment_carries_the_nightly_schedule_in_shanghai_time():
 
     dep = deployment()
     assert [(s.schedule.cron, s.schedule.timezone) for s in dep.schedules] == [(NIGHTLY_CRON, "Asia/Shanghai")]
-    assert dep.parameters == {"sources_file": "sources.yaml", "db": "warehouse/xxgk.duckdb"}
+    assert dep.parameters == {"sources_file": "sources.yaml", "db": "warehouse/xxgk.duckdb",
+                              "parquet_dir": "warehouse/parquet"}
+
+
+def test_flows_survive_pickling_by_value():
+    """A served run gets its flow cloudpickled *by value* (the module attribute is the Flow, not the
+    function), with only the globals the function's code names. Prefect then validates the ingest
+    subflow's parameters there: a string annotation naming SourceItem could not be resolved
+    (``Ingest_FlowModel is not fully defined``), and module state read by the flow was a stale copy."""
+    import cloudpickle
+
+    from flows.ingest import ingest_flow
+    from flows.nightly import nightly_flow
+    from xxgk.process import SourceItem
+
+    copy = cloudpickle.loads(cloudpickle.dumps(ingest_flow))
+    assert "SourceItem" not in copy.fn.__globals__  # really by value: the case a served run meets
+    item = SourceItem("http://127.0.0.1/nb/2019.htm", "/tmp/raw/ab/cd/x", name="report.htm")
+    assert copy.validate_parameters({"paths": [], "items": [item]})["items"] == [item]
+    nightly = cloudpickle.loads(cloudpickle.dumps(nightly_flow))
+    assert nightly.validate_parameters({"sources_file": "s.yaml"})["sources_file"] == "s.yaml"
+    # the flow shuts its process pool down through a module function, never by reading the global
+    assert "_POOL" not in ingest_flow.fn.__code__.co_names
 
 
 @pytest.mark.slow
