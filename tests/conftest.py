@@ -14,10 +14,12 @@ SAMPLES = ROOT / "samples"
 def load_module(path: Path):
     """A fixture builder script (tests/fixtures/**/build_*.py, render_seeds.py) loaded as a module."""
     import importlib.util
+    import sys
 
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tools.accuracy import EXPECTED_DIR, compare, expected_cells, expected_spec
+from tools.accuracy import EXPECTED_DIR, compare, documents_of, expected_cells, expected_spec
 
-__all__ = ["EXPECTED_DIR", "compare", "expected_cells", "expected_spec"]
+__all__ = ["EXPECTED_DIR", "compare", "documents_of", "expected_cells", "expected_spec"]
