@@ -143,3 +143,42 @@ def test_a_long_module_is_caught(tmp_path):
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "long.py").write_text("x = 1\n" * 1000, encoding="utf-8")  # tools/ is not product
     assert oversized_modules(tmp_path) == [f"transforms/sub/long.py: {MAX_MODULE_LINES + 1} lines"]
+
+
+# SQL layers (DESIGN rule 7): staging reads the raw tables; core reads staging (and the tables the build
+# writes itself); checks read core; marts read core and checks. Nothing reads a layer above its own.
+SQL_READS = {
+    "staging": {"raw", "crawl", "staging"},
+    "core": {"staging", "core", "built"},
+    "checks": {"core", "checks", "built"},
+    "marts": {"core", "checks", "marts", "built"},
+}
+
+
+def sql_layer_violations(models) -> list[str]:
+    from xxgk.build import BUILT_TABLES
+
+    layer_of = {m.name: m.layer for m in models}
+    out = []
+    for model in models:
+        for dep in sorted(model.depends):
+            source = dep.split(".")[0] if "." in dep else ("built" if dep in BUILT_TABLES else layer_of[dep])
+            if source not in SQL_READS[model.layer]:
+                out.append(f"{model.layer}/{model.name} reads {dep} ({source})")
+    return out
+
+
+def test_sql_layers():
+    from xxgk.build import load_models
+
+    assert sql_layer_violations(load_models()) == []
+
+
+def test_a_sql_model_reading_the_wrong_layer_is_caught(tmp_path):
+    from xxgk.build import SQL_DIR, load_models
+
+    shutil.copytree(SQL_DIR, tmp_path / "sql")
+    (tmp_path / "sql" / "checks" / "chk_wrong_probe.sql").write_text("-- probe\nselect * from stg_facts\n")
+    (tmp_path / "sql" / "marts" / "v_wrong_probe.sql").write_text("-- probe\nselect * from raw.raw_facts\n")
+    assert sorted(sql_layer_violations(load_models(tmp_path / "sql"))) == [
+        "checks/chk_wrong_probe reads stg_facts (staging)", "marts/v_wrong_probe reads raw.raw_facts (raw)"]

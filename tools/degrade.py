@@ -849,7 +849,9 @@ def documents(expected_dir: Path = EXPECTED_DIR, root: Path = ROOT) -> list[tupl
     out = []
     for spec_path in sorted(expected_dir.glob("*.yaml")):
         spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-        for document in documents_of(spec, spec_path.name):
+        for document, pending in documents_of(spec, spec_path.name):
+            if pending:  # not read exactly yet (tools/accuracy.py lists it apart): no sound source to degrade
+                continue
             path = root / document
             if not path.is_file():
                 raise FileNotFoundError(f"{spec_path.name}: document {document} does not exist")
@@ -863,6 +865,8 @@ def run_harness(selected: list[tuple[Path, str, dict]], names: list[str], out_di
     outcomes: list[Outcome] = []
     for path, expected_file, expected in selected:
         model = build_model(path, root)
+        if not any(kind == "table" for kind, _ in model.blocks):
+            continue  # a source whose tables are not cells (a page-text dump): it is a degradation already
         for name in names:
             for rendering in degrade(model, name, seed):
                 outcomes.append(run_rendering(rendering, model, expected, expected_file, out_dir))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from xxgk.staging import memory_limit, staging_path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "core", "checks", "marts")
+BUILT_TABLES = {"dim_divisions", "identity_terms"}  # written by the build itself (core layer), not by a model
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,12 @@ class Model:
     layer: str
     sql: str
     description: str
+    materialized: str = "table"  # table | view (analyst views ``v_*``, or a header line ``-- materialized: view``)
+    depends: frozenset[str] = frozenset()  # the models and sources (raw.*, crawl.*, build-written tables) it reads
 
     @property
     def is_view(self) -> bool:
-        return self.name.startswith("v_")
+        return self.name.startswith("v_") or self.materialized == "view"
 
 
 def sql_string(text: str) -> str:
@@ -53,17 +56,23 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
             text = path.read_text(encoding="utf-8")
-            comment = []
+            comment, materialized = [], "table"
             for line in text.splitlines():
                 if not line.startswith("--"):
                     break
-                comment.append(line.removeprefix("--").strip())
-            models[path.stem] = Model(path.stem, layer, text, " ".join(comment))
+                line = line.removeprefix("--").strip()
+                if line.startswith("materialized:"):
+                    materialized = line.partition(":")[2].strip()
+                else:
+                    comment.append(line)
+            models[path.stem] = Model(path.stem, layer, text, " ".join(comment), materialized)
     graph = {}
     for name, model in models.items():
-        body = re.sub(r"--[^\n]*|\b(?:raw|crawl)\.\w+", "", model.sql)  # staging sources are not models
-        words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", body))
+        body = re.sub(r"--[^\n]*", "", model.sql)
+        sources = set(re.findall(r"\b(?:raw|crawl)\.\w+", body)) | (set(re.findall(r"\b\w+\b", body)) & BUILT_TABLES)
+        words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", re.sub(r"\b(?:raw|crawl)\.\w+", "", body)))
         graph[name] = {dep for dep in words & models.keys() if dep != name}
+        models[name] = replace(model, depends=frozenset(graph[name] | sources))
     return [models[name] for name in TopologicalSorter(graph).static_order()]
 
 
@@ -106,6 +115,22 @@ def attach_crawl_state(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     create_tables(con, "crawl")
 
 
+def load_identity_terms(con: duckdb.DuckDBPyConnection) -> None:
+    """identity_terms: every term of every identity the template registry declares, per template version;
+    the SQL checks (sql/checks/chk_identities.sql, chk_cross_year.sql) evaluate exactly these."""
+    import polars as pl
+
+    from transforms.identities import term_rows
+    from transforms.registry import load_registry
+
+    frame = pl.DataFrame(term_rows(load_registry()))
+    con.register("identity_terms_frame", frame.to_arrow())
+    con.execute("CREATE TABLE identity_terms AS SELECT * FROM identity_terms_frame")
+    con.unregister("identity_terms_frame")
+    con.execute("COMMENT ON TABLE identity_terms IS 'One row per term of an identity (勾稽关系) of the template "
+                "registry, per template version: the checks evaluate these.'")
+
+
 def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, float]:
     """Write a fresh warehouse next to ``db`` from its staging file and swap it in."""
     db = Path(db)
@@ -122,6 +147,7 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
         attach_crawl_state(con, db)
         load_divisions(con)
+        load_identity_terms(con)
         timings = run_models(con, load_models())
         for statement in extra_sql or []:
             con.execute(statement)

@@ -27,5 +27,5 @@ select
     end as status,
     'info' as severity,
     0.0 as tolerance
-from stg_claims c
+from report_claims c
 left join table_values t on t.report_id = c.report_id and t.claim_code = c.claim_code

@@ -11,7 +11,7 @@ with rl as (
         sum(value) filter (where row_code = 'admin_review' and col_code = 'pending') as review_pending,
         sum(value) filter (where row_code <> 'admin_review' and col_code = 'total') as litigation_total,
         sum(value) filter (where row_code <> 'admin_review' and col_code = 'corrected') as litigation_corrected
-    from stg_facts
+    from facts
     where table_code = 'reviews_litigation' and value_status in ('reported', 'inferred')
     group by report_id
 )
