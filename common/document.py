@@ -32,6 +32,7 @@ class Table:
     cells: list[Cell] = field(default_factory=list)
     locator: str = ""  # where the table sits in the source (e.g. "table 2", "page 3")
     section_code: str | None = None  # section the table was found in, if known
+    runs: bool = False  # rows of [label, run of values written together] (flattened text), cut by the identities
 
     @property
     def n_rows(self) -> int:

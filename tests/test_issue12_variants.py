@@ -128,7 +128,6 @@ def test_a_loaded_report_never_holds_a_wrong_reading(path, expected):
     assert wrong == [], "loaded with wrong readings"
 
 
-@pytest.mark.xfail(strict=True, reason="reading engine (issue 12)")
 def test_2019_template_table_in_a_2022_report_keeps_the_2019_template():
     """The template comes from the labels, never from the year (reference §1)."""
     report = _process("tests/fixtures/dumps/seed_001_2022.txt").report

@@ -85,7 +85,7 @@ def extract_flat(text: str) -> Document:
             continue
         code, label, run = found
         if current is None or code != current_code:
-            current = Table(locator=f"line {line_no}", section_code=_SECTIONS[code])
+            current = Table(locator=f"line {line_no}", section_code=_SECTIONS[code], runs=True)
             current_code = code
             tables.append(current)
         row = current.n_rows

@@ -31,18 +31,29 @@ class Instance:
     def keys(self) -> tuple[Key, ...]:
         return tuple(k for k, _ in self.expected + self.actual)
 
-    def verdict(self, value: Callable[[Key], Decimal | None]) -> str:
-        """``pass``, ``fail`` or ``not_assessable`` (a term without a number)."""
-        sides = []
-        for side in (self.expected, self.actual):
-            total = Decimal(0)
+    def verdict(self, value: Callable[[Key], Decimal | None], bounded: bool = False) -> str:
+        """``pass``, ``fail`` or ``not_assessable`` (a term without a number).
+
+        ``bounded``: a term without a number is still a count, never negative; the identity then fails
+        when no non-negative values of those terms can make it hold (three parts above their total).
+        """
+        gap = Decimal(0)  # sum(expected) - sum(actual) over the terms with numbers
+        unknown: list[int] = []  # the coefficient of each term without a number in that difference
+        for side, factor in ((self.expected, 1), (self.actual, -1)):
             for key, sign in side:
                 v = value(key)
                 if v is None:
-                    return "not_assessable"
-                total += sign * v
-            sides.append(total)
-        return "pass" if sides[0] == sides[1] else "fail"
+                    unknown.append(sign * factor)
+                else:
+                    gap += sign * factor * v
+        if not unknown:
+            return "pass" if gap == 0 else "fail"
+        if not bounded:
+            return "not_assessable"
+        # the unknowns u >= 0 must make gap + sum(c * u) == 0
+        if all(c > 0 for c in unknown) and gap > 0 or all(c < 0 for c in unknown) and gap < 0:
+            return "fail"
+        return "not_assessable"
 
     def solve_for(self, key: Key, value: Callable[[Key], Decimal | None]) -> Decimal | None:
         """The value ``key`` must have for the identity to hold, given every other term (None if one is unknown)."""

@@ -381,5 +381,16 @@ def map_tables(tables: list[Table], registry: Registry | None = None, text: str 
 
 
 def map_document(doc: Document, registry: Registry | None = None) -> MappedReport:
-    """Map a document's tables; narrative-only documents give no facts."""
-    return map_tables(doc.tables, registry, doc.text)
+    """Map a document's tables, each by its shape: cell grids row by row here, runs of values written
+    together cut by the identities (transforms/segment.py); narrative-only documents give no facts."""
+    from transforms.segment import segment_flat
+
+    report = map_tables([t for t in doc.tables if not t.runs], registry, doc.text)
+    runs = [t for t in doc.tables if t.runs]
+    if runs:
+        cut = segment_flat(Document(doc.layout, doc.text, runs), registry)
+        new = {table for table in cut.templates if table not in report.templates}
+        report.facts += [f for f in cut.facts if f.table_code in new]
+        report.unmapped += cut.unmapped
+        report.templates.update({table: cut.templates[table] for table in new})
+    return report

@@ -40,7 +40,7 @@ class Choice:
 def _score(readings: Sequence[Reading], instances: Sequence[Instance], value_of) -> tuple[int, int]:
     fails = passes = 0
     for inst in instances:
-        verdict = inst.verdict(value_of)
+        verdict = inst.verdict(value_of, bounded=True)
         fails += verdict == "fail"
         passes += verdict == "pass"
     return fails, passes
@@ -107,7 +107,7 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
             for combo in itertools.product(*(range(len(options[r])) for r in open_rows)):
                 fails = passes = 0
                 for inst in relevant:
-                    verdict = inst.verdict(lambda key, combo=combo: lookup(key, combo))
+                    verdict = inst.verdict(lambda key, combo=combo: lookup(key, combo), bounded=True)
                     fails += verdict == "fail"
                     passes += verdict == "pass"
                 cost = sum(options[r][i].cost for r, i in zip(open_rows, combo, strict=True))

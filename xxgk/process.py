@@ -29,7 +29,6 @@ from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.pre2019 import is_pre2019
 from transforms.registry import load_registry
-from transforms.segment import segment_flat
 from xxgk.reading import read_bytes
 from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, report_id_for
 
@@ -85,7 +84,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     try:
         source_format, doc = read_bytes(data, item.name or item.path, item.http_charset)
         stage = "map"
-        mapped = segment_flat(doc) if doc.layout.endswith("_flat") else map_document(doc)
+        mapped = map_document(doc)
         infer_missing(mapped)
     except ExtractionError as exc:
         return _failed(base, "extract", exc.code, exc.message)

@@ -3,8 +3,9 @@
 Extractors read bytes into a Document without knowing the templates; transforms map rows to
 facts without knowing where they came from. This module sits above both: when the extracted
 tables hold no report table (too few rows whose labels the registry knows), the document is read
-again as a borderless PDF's space-aligned layout text (``pdf_space``) or as flattened text whose
-rows lost their separators (``<layout>_flat``, reference §8), and the reading that holds report
+again as a borderless PDF's space-aligned layout text (``pdf_space``), as flattened text whose
+rows lost their separators (``<layout>_flat``, one row a line) or as a page-text dump whose rows
+and cells all run together (``<layout>_dump``, reference §8), and the reading that holds report
 tables is kept.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from common.document import Document, Table
 from extractors.detect import extract_bytes
+from transforms.dump import read_dump
 from transforms.flat import extract_flat, looks_flat
 from transforms.segment import match_row_label
 
@@ -22,9 +24,11 @@ def read_bytes(data: bytes, name: str = "", http_charset: str | None = None) -> 
     """(source_format, Document) of the reading that holds the report's tables; raises ExtractionError."""
     fmt, doc = extract_bytes(data, name, http_charset)
     if fmt == "text":
-        if doc.layout == "text_plain" and looks_flat(doc.text):
+        if doc.layout != "text_plain":
+            return fmt, doc
+        if looks_flat(doc.text):
             return fmt, extract_flat(doc.text)
-        return fmt, doc
+        return fmt, read_dump(doc.text) or doc
     return fmt, _unflatten(doc, data if fmt == "pdf" else None)
 
 
@@ -45,10 +49,15 @@ def _unflatten(doc: Document, pdf_data: bytes | None = None) -> Document:
         spaced = _pdf_space(doc, pdf_data)
         if spaced is not None:
             return spaced
-    if not looks_flat(doc.text):
-        return doc
-    flat = extract_flat(doc.text)
-    return Document(layout=f"{doc.layout}_flat", text=flat.text, tables=flat.tables, title=doc.title,
+    if looks_flat(doc.text):
+        flat = extract_flat(doc.text)
+        layout = f"{doc.layout}_flat"
+    else:
+        flat = read_dump(doc.text)
+        if flat is None:
+            return doc
+        layout = f"{doc.layout}_dump"
+    return Document(layout=layout, text=flat.text, tables=flat.tables, title=doc.title,
                     meta=doc.meta, warnings=[*doc.warnings, *flat.warnings])
 
 
