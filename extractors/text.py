@@ -14,6 +14,7 @@ rows by their labels, so covered slots written as empty cells do no harm.
 
 from __future__ import annotations
 
+import html
 import re
 
 from common.document import Cell, Document, Table, join_wrapped
@@ -28,13 +29,14 @@ def is_pipe_row(line: str) -> bool:
 
 
 def split_pipe_row(line: str) -> list[str]:
-    """Cells of one pipe row; the closing pipe ends the row, it does not open an empty cell."""
+    """Cells of one pipe row; the closing pipe ends the row, it does not open an empty cell. Markdown
+    converters write HTML entities into cells (``&nbsp;`` for an empty cell): they are decoded."""
     body = line.strip()
     if body.startswith("|"):
         body = body[1:]
     if body.endswith("|"):
         body = body[:-1]
-    return [part.strip() for part in body.split("|")]
+    return [(html.unescape(part) if "&" in part else part).strip() for part in body.split("|")]
 
 
 def _tab_tables(lines: list[str]) -> tuple[list[Table], list[str]]:

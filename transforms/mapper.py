@@ -135,6 +135,7 @@ class _TableMapper:
         self.rl_row: Row | None = None
         self.pro_rows: list[tuple] = []  # (item_code, row, article, header metrics, header units)
         self.pro_versions: dict[str, int] = {}
+        self.waiting: int | None = None  # the table-2 row whose values may stand on the next row
 
     # --- classification -------------------------------------------------------------
     def _is_pro_header(self, row: Row) -> bool:
@@ -155,10 +156,14 @@ class _TableMapper:
             self._read_pro_header(row)
             return
         numbers = [c for c in row.values if parse_value(c.text).status == "reported"]
-        if not row.labels and len(numbers) >= 10:
+        if not row.labels and self._is_rl_values(row, numbers):
             self._take_rl(row)
             return
+        if not row.labels and numbers and self._values_for_waiting_item(row):
+            return
         if row.labels and not row.values or not numbers and not any(c.text.strip() for c in row.values):
+            if self.waiting is not None and self._metric_header_for_waiting_item(row):
+                return
             if row.values and self._take_blank_row(row):
                 return
             # a header row: it names the table that follows
@@ -177,10 +182,42 @@ class _TableMapper:
         if self._take_app(row):
             self.current = "applications"
             return
-        if self.current == "reviews_litigation" and len(numbers) >= 10:
+        if self.current == "reviews_litigation" and self._is_rl_values(row, numbers):
             self._take_rl(row)
             return
         self._unmapped(row, "label not in the template")
+
+    def _is_rl_values(self, row: Row, numbers: list[Cell]) -> bool:
+        """Table 4's data row: ten numbers or more, or under table 4's header a row of value slots (numbers,
+        blank cells, placeholders) as wide as the table, some of them numbers (zeros published empty)."""
+        if len(numbers) >= 10:
+            return True
+        width = len(self.reg.block_codes) * len(self.reg.result_codes)
+        slots = [c for c in row.values if is_value_slot(c.text) or not c.text.strip()]
+        return self.current == "reviews_litigation" and bool(numbers) and len(slots) >= width - 1
+
+    # --- a table-2 label row whose values stand on a row of their own (converter exports) -----------
+    def _values_for_waiting_item(self, row: Row) -> bool:
+        """An unlabelled row of values right after an item row that printed none (``| 行政许可 | |`` then
+        ``| 本年处理决定数量 | |`` then ``| 2293 | |``): the values are that item's."""
+        if self.waiting is None or self.current != "proactive":
+            return False
+        code, item_row, article, header, units = self.pro_rows[self.waiting]
+        self.pro_rows[self.waiting] = (code, Row(item_row.labels, row.values, item_row.locator), article,
+                                       header, units)
+        self.waiting = None
+        return True
+
+    def _metric_header_for_waiting_item(self, row: Row) -> bool:
+        """A row naming the waiting item's metrics (本年收费金额（单位：万元）): their order and units."""
+        metrics, units = self._metrics_of(row.labels)
+        if not metrics:
+            return False
+        code, item_row, article, _, _ = self.pro_rows[self.waiting]
+        self.pro_rows[self.waiting] = (code, item_row, article, metrics, units)
+        for version, _ in metrics:
+            self.pro_versions[version] = self.pro_versions.get(version, 0) + 1
+        return True
 
     def _take_blank_row(self, row: Row) -> bool:
         """A table 2 or 3 row whose value cells are all blank (``&nbsp;``: not filled, reference §7).
@@ -205,9 +242,17 @@ class _TableMapper:
 
     # --- table 2 --------------------------------------------------------------------
     def _read_pro_header(self, row: Row) -> None:
+        metrics, units = self._metrics_of(row.labels[1:])
+        for version, _ in metrics:
+            self.pro_versions[version] = self.pro_versions.get(version, 0) + 1
+        self.header_metrics = metrics or None
+        self.header_units = units
+
+    def _metrics_of(self, cells: list[Cell]) -> tuple[list[tuple[str, str]], list[str | None]]:
+        """(version, metric) and the unit named, of each header cell that names a table-2 metric."""
         metrics: list[tuple[str, str]] = []
         units: list[str | None] = []
-        for cell in row.labels[1:]:
+        for cell in cells:
             found = None
             for version in self.reg.templates:
                 code, score = best_match(cell.text, self.cands.metrics[version], 0.75)
@@ -216,9 +261,7 @@ class _TableMapper:
             if found:
                 metrics.append((found[0], found[1]))
                 units.append(unit_from_label(cell.text))
-                self.pro_versions[found[0]] = self.pro_versions.get(found[0], 0) + 1
-        self.header_metrics = metrics or None
-        self.header_units = units
+        return metrics, units
 
     def _match_item(self, row: Row) -> str | None:
         for label in reversed(row.label_texts):
@@ -233,6 +276,8 @@ class _TableMapper:
             return False
         self.current = "proactive"
         self.pro_rows.append((code, row, self.article, self.header_metrics, self.header_units))
+        # an item row without a printed value may have its values on a row of their own below it
+        self.waiting = len(self.pro_rows) - 1 if not any(c.text.strip() for c in row.values) else None
         return True
 
     def finish_proactive(self, text: str | None = None) -> None:
