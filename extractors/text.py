@@ -325,7 +325,7 @@ def _space_tables(lines: list[str], wrapped: bool = False) -> tuple[list[Table],
                 end = j
             j += 1
         run = range(i, end + 1)
-        if sum(1 for k in run if kinds[k] == "row") < 2:
+        if not _is_space_table(lines, kinds, run):
             narrative.extend(lines[k] for k in run)
         else:
             table = Table(locator=f"line {i + 1}")
@@ -342,6 +342,18 @@ def _space_tables(lines: list[str], wrapped: bool = False) -> tuple[list[Table],
             tables.append(table)
         i = end + 1
     return tables, narrative
+
+
+MIN_WIDE_ROW = 10  # values of a lone row under header lines that make it a table (table 4 has one data row)
+
+
+def _is_space_table(lines: list[str], kinds: list[str], run: range) -> bool:
+    """Two rows or more; or header lines over one row of MIN_WIDE_ROW values or more."""
+    rows = [k for k in run if kinds[k] == "row"]
+    if len(rows) >= 2:
+        return True
+    return (len(rows) == 1 and any(kinds[k] == "multi" for k in run)
+            and len(split_space_row(lines[rows[0]])[1]) >= MIN_WIDE_ROW)
 
 
 VALUE_SLACK = 2  # characters: a value starts this close to its column's start in a fuller row

@@ -139,7 +139,13 @@ class _TableMapper:
 
     # --- classification -------------------------------------------------------------
     def _is_pro_header(self, row: Row) -> bool:
-        return bool(row.norm_labels) and row.norm_labels[0] in self.reg.proactive_header
+        """信息内容 and the metric labels; single-spaced copies write them as one cell (信息内容 本年收费金额…)."""
+        if not row.norm_labels:
+            return False
+        first = row.norm_labels[0]
+        return first in self.reg.proactive_header or (
+            len(row.labels[0].text.split()) > 1 and normalize_label(row.labels[0].text.split()[0])
+            in self.reg.proactive_header)
 
     def _has_marker(self, row: Row, markers: tuple[str, ...]) -> bool:
         return any(m and m in label for label in row.norm_labels for m in markers)
@@ -242,7 +248,9 @@ class _TableMapper:
 
     # --- table 2 --------------------------------------------------------------------
     def _read_pro_header(self, row: Row) -> None:
-        metrics, units = self._metrics_of(row.labels[1:])
+        first = row.labels[0]
+        spaced = [Cell(first.row, first.col, part, locator=first.locator) for part in first.text.split()[1:]]
+        metrics, units = self._metrics_of(spaced + row.labels[1:])
         for version, _ in metrics:
             self.pro_versions[version] = self.pro_versions.get(version, 0) + 1
         self.header_metrics = metrics or None
