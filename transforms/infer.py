@@ -71,7 +71,7 @@ def _fill(inst: Instance, by_key: dict[tuple[str, str], Fact]) -> int:
         values = [Decimal(0)] * len(unknown)
         how = f"inferred from {inst.name}: its other terms leave 0 to share, and counts are never negative"
     for fact, value in zip(unknown, values, strict=True):
-        fact.value = float(value)
+        fact.value = float(value) + 0.0  # never -0.0
         fact.value_status = "inferred"
         fact.note = f"{fact.note or 'missing'}; {how}"
     return len(unknown)

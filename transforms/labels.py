@@ -87,3 +87,14 @@ def _best_match(norm: str, candidates: Candidates, threshold: float):
     if len(scored) > 1 and scored[1][0] == scored[0][0] and scored[1][1] != scored[0][1]:
         return None, 0.0
     return scored[0][1], scored[0][0]
+
+
+# numbering markers where a nested label (三、本年度办理结果（一）予以公开) can be cut
+_MARKER = re.compile(r"[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]")
+
+
+def label_tails(label: str) -> list[str]:
+    """The label and each of its tails starting at a numbering marker, longest first: a cell that holds a
+    group's label and a row's (三、本年度办理结果 （一）予以公开) is matched by the row's."""
+    tails = [label] + [label[m.start():] for m in _MARKER.finditer(label) if m.start() > 0]
+    return [t for t in dict.fromkeys(tails) if normalize_label(t)]

@@ -17,7 +17,7 @@ from common.text import compact
 from common.values import is_value_slot, parse_value, unit_from_label
 from transforms.facts import Fact, MappedReport, UnmappedRow, facts_of_choice, missing
 from transforms.identities import instances
-from transforms.labels import Candidates, best_match, normalize_label
+from transforms.labels import Candidates, best_match, label_tails, normalize_label
 from transforms.readings import RowInput, cell_readings
 from transforms.registry import Registry, load_registry
 from transforms.solve import solve
@@ -128,7 +128,7 @@ class _TableMapper:
         self.report = report
         self.current: str | None = None  # table_code the rows belong to
         self.article: str | None = None
-        self.header_metrics: list[tuple[str, str]] | None = None  # (version, metric_code)
+        self.header_metrics: list[dict[str, str]] | None = None  # per header cell: version -> metric_code
         self.header_units: list[str | None] = []
         self.seen: dict[tuple[str, str], str] = {}  # (table, row_code) -> locator
         self.app_rows: dict[str, Row] = {}
@@ -221,9 +221,14 @@ class _TableMapper:
             return False
         code, item_row, article, _, _ = self.pro_rows[self.waiting]
         self.pro_rows[self.waiting] = (code, item_row, article, metrics, units)
-        for version, _ in metrics:
-            self.pro_versions[version] = self.pro_versions.get(version, 0) + 1
+        self._vote(metrics)
         return True
+
+    def _vote(self, metrics: list[dict[str, str]]) -> None:
+        """Each header cell votes for every version whose metric label it names best."""
+        for cell in metrics:
+            for version in cell:
+                self.pro_versions[version] = self.pro_versions.get(version, 0) + 1
 
     def _take_blank_row(self, row: Row) -> bool:
         """A table 2 or 3 row whose value cells are all blank (``&nbsp;``: not filled, reference §7).
@@ -251,23 +256,24 @@ class _TableMapper:
         first = row.labels[0]
         spaced = [Cell(first.row, first.col, part, locator=first.locator) for part in first.text.split()[1:]]
         metrics, units = self._metrics_of(spaced + row.labels[1:])
-        for version, _ in metrics:
-            self.pro_versions[version] = self.pro_versions.get(version, 0) + 1
+        self._vote(metrics)
         self.header_metrics = metrics or None
         self.header_units = units
 
-    def _metrics_of(self, cells: list[Cell]) -> tuple[list[tuple[str, str]], list[str | None]]:
-        """(version, metric) and the unit named, of each header cell that names a table-2 metric."""
-        metrics: list[tuple[str, str]] = []
+    def _metrics_of(self, cells: list[Cell]) -> tuple[list[dict[str, str]], list[str | None]]:
+        """Of each header cell that names a table-2 metric: {version: metric} for the versions whose label it
+        matches best (本年废止件数 is 2021's and any later version's alike), and the unit it names."""
+        metrics: list[dict[str, str]] = []
         units: list[str | None] = []
         for cell in cells:
-            found = None
+            scored = {}
             for version in self.reg.templates:
                 code, score = best_match(cell.text, self.cands.metrics[version], 0.75)
-                if code and (found is None or score > found[2]):
-                    found = (version, code, score)
-            if found:
-                metrics.append((found[0], found[1]))
+                if code:
+                    scored[version] = (code, score)
+            if scored:
+                best = max(score for _, score in scored.values())
+                metrics.append({version: code for version, (code, score) in scored.items() if score == best})
                 units.append(unit_from_label(cell.text))
         return metrics, units
 
@@ -308,8 +314,8 @@ class _TableMapper:
             found.add(code)
             metrics = list(item.metrics)
             unit_hints: list[str | None] = [None] * len(metrics)
-            if header and all(v == version for v, _ in header):
-                header_codes = [m for _, m in header]
+            if header and all(version in cell for cell in header):
+                header_codes = [cell[version] for cell in header]
                 if set(metrics) <= set(header_codes):
                     unit_hints = [units[header_codes.index(m)] if header_codes.index(m) < len(units) else None
                                   for m in metrics]
@@ -354,6 +360,7 @@ class _TableMapper:
         if len(texts) >= 2:
             attempts.append(texts[-2] + texts[-1])
             attempts.append("".join(texts))
+        attempts += label_tails(texts[-1])[1:] if texts else []
         for label in attempts:
             if normalize_label(label) in self.reg.app_group_labels and normalize_label(label) != "其他处理":
                 continue

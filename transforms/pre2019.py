@@ -19,18 +19,7 @@ from __future__ import annotations
 
 from common.document import Document
 from common.text import compact
-
-NATIONAL_MARKERS = (
-    "收到和处理政府信息公开申请",
-    "本年新收政府信息公开申请",
-    "上年结转政府信息公开申请",
-    "本年度办理结果",
-    "结转下年度继续办理",
-    "本年新制作数量",
-    "本年制发件数",
-    "本年处理决定数量",
-)
-PRE2019_MARKERS = ("指标名称", "统计指标", "收费及减免", "依申请公开信息收取的费用")
+from transforms.registry import Registry, load_registry
 
 
 def _lines(doc: Document):
@@ -42,13 +31,16 @@ def _lines(doc: Document):
             yield compact(cell.text)
 
 
-def is_pre2019(doc: Document, mapped_templates: dict[str, str]) -> bool:
-    """True for a report under the 2007 regulation (see the module docstring for the rule)."""
+def is_pre2019(doc: Document, mapped_templates: dict[str, str], registry: Registry | None = None) -> bool:
+    """True for a report under the 2007 regulation (see the module docstring for the rule; the markers are
+    the registry's ``old_forms``)."""
     if mapped_templates:
         return False
+    forms = (registry or load_registry()).old_forms
+    national, old_markers = tuple(forms.get("national_markers", ())), tuple(forms.get("markers", ()))
     old = False
     for line in _lines(doc):
-        if any(marker in line for marker in NATIONAL_MARKERS):
+        if any(marker in line for marker in national):
             return False
-        old = old or any(marker in line for marker in PRE2019_MARKERS)
+        old = old or any(marker in line for marker in old_markers)
     return old

@@ -8,6 +8,7 @@ a registry file fails loudly instead of being ignored.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -215,10 +216,15 @@ def _load_yaml(path: Path) -> dict:
         raise RegistryError(f"{path.name}: not valid YAML ({exc})") from exc
 
 
+def load_registry(directory: Path | str | None = None) -> Registry:
+    """The registry in ``directory``: ``XXGK_REGISTRY_DIR`` when set (a registry of your own, e.g. with a new
+    template year, without editing the package), else the one shipped in transforms/registry/."""
+    return _load(Path(directory or os.environ.get("XXGK_REGISTRY_DIR") or REGISTRY_DIR).resolve())
+
+
 @lru_cache(maxsize=8)
-def load_registry(directory: Path = REGISTRY_DIR) -> Registry:
+def _load(directory: Path) -> Registry:
     """Read common.yaml and one YAML file per template version (every other *.yaml file in ``directory``)."""
-    directory = Path(directory)
     common = _check(_load_yaml(directory / "common.yaml"), "common", "common.yaml")
     apps = _check(common["applications"], "common.applications", "common.yaml applications")
     rl = _check(common["reviews_litigation"], "common.reviews_litigation", "common.yaml reviews_litigation")

@@ -12,30 +12,18 @@ when several cuts fit, or none, the cells are ``missing`` with the reason. Nothi
 
 from __future__ import annotations
 
-import re
-
 from common.document import Document, Table
 from common.text import compact
 from common.values import RUN_PIECES, unit_from_label
 from transforms.facts import MappedReport, UnmappedRow, facts_of_choice, missing
 from transforms.identities import Instance, instances
-from transforms.labels import best_match, normalize_label
+from transforms.labels import best_match, label_tails, normalize_label
 from transforms.readings import MAX_RUN, RowInput, run_tokens, split_readings, sum_rules
 from transforms.registry import Registry, Template, load_registry
 from transforms.solve import solve
 from transforms.versions import applications_version, proactive_version
 
-# numbering markers where a nested label (三、本年度办理结果（一）予以公开) can be cut
-_MARKER = re.compile(r"[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]")
-
-
 # --- labels ------------------------------------------------------------------------------------
-def _label_candidates(label: str) -> list[str]:
-    """The label and each of its tails starting at a numbering marker, longest first."""
-    tails = [label] + [label[m.start():] for m in _MARKER.finditer(label) if m.start() > 0]
-    return [t for t in dict.fromkeys(tails) if normalize_label(t)]
-
-
 _MAPS: dict[int, tuple[Registry, dict[str, list[str]], dict[str, list[str]]]] = {}
 
 
@@ -57,7 +45,7 @@ def match_row_label(label: str, registry: Registry | None = None) -> tuple[str, 
     registry = registry or load_registry()
     items, rows = _candidate_maps(registry)
     best: tuple[float, str, str] | None = None
-    for tail in _label_candidates(label):
+    for tail in label_tails(label):
         norm = normalize_label(tail)
         if norm in registry.app_group_labels and norm != "其他处理":
             continue

@@ -100,7 +100,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     match = resolve_publisher_fields(publisher, doc.text, meta.report_year)
     template_version = mapped.template_version
     if _is_pre2019(doc, mapped):
-        template_version = "pre2019"
+        template_version = load_registry().old_forms["version"]
         for row in mapped.unmapped:
             row.reason = "pre-2019 statistics table: its categories do not map to the national templates"
     status, reason = _report_status(mapped, doc, template_version)
