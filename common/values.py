@@ -90,6 +90,12 @@ def is_value_like(raw: str | None) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def is_value_text(raw: str | None) -> bool:
+    """A printed value: a number (with its sign, unit or thousands separators) or a placeholder; not blank."""
+    return parse_value(raw).status in ("reported", "placeholder")
+
+
+@lru_cache(maxsize=65536)
 def is_value_slot(raw: str | None) -> bool:
     """A value slot, or a garbled number standing in one (`1e308`, `12,34,5`, `NaN`): never a label."""
     if is_value_like(raw):
@@ -118,7 +124,13 @@ def unit_from_label(label: str) -> str | None:
 # A piece is one value cut from a run: stricter than a cell (no leading zeros, no thousands separators
 # in counts, no spaces), so that the cuts a run allows are few. Placeholders stand for a value too.
 _INT = r"(?:0|[1-9]\d*)"
-_PIECE_PLACEHOLDER = r"-|/|无|—{1,2}"
+RUN_PLACEHOLDERS = ("-", "/", "无", "—", "——")  # the placeholders a run can hold (never x, 空 or \\ in a run)
+assert set(RUN_PLACEHOLDERS) <= PLACEHOLDERS
+_PIECE_PLACEHOLDER = "|".join(re.escape(p) for p in sorted(RUN_PLACEHOLDERS, key=len, reverse=True))
+# what a run of values written together is made of, after NFKC: digits, signs, decimal marks, separators,
+# placeholders, units and (增)/(减) marks (flattened rows, page-text dumps)
+RUN_UNITS = "万元|亿元|千元|元|项|件|个|条"
+RUN_MARKS = r"[(（][增减][加少]?[)）]|增|减"
 RUN_PIECES = {
     "count": re.compile(rf"{_INT}(?:项|件|个|条)?|{_PIECE_PLACEHOLDER}"),
     "signed": re.compile(rf"(?:[+-]|--|增|减)?{_INT}|{_INT}[(（](?:增|减)[)）]|{_PIECE_PLACEHOLDER}"),

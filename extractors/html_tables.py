@@ -21,6 +21,7 @@ from selectolax.lexbor import LexborNode
 
 from common.document import Cell, Table
 from common.errors import ExtractionError
+from common.values import is_value_text
 from extractors.html_text import cell_text, non_space_len, visible_len
 
 MAX_COLSPAN = 1000  # as HTML does; rowspans end at their row group
@@ -29,11 +30,6 @@ SANE_COLSPAN = 64  # spans above this do not define the table width
 PROSE_CELL_CHARS = 400  # a cell holding more text than this is page layout, not a report table cell
 
 _SPAN_NUMBER = re.compile(r"\s*(\d+)")
-_VALUE_LIKE = re.compile(
-    r"^[\s+\-－—–−增减]*[0-9０-９][0-9０-９,，.．]*\s*(万元|元|项|件|个|条|（[增减]）|\([增减]\))?\s*$"
-    r"|^\s*[-－—–/／无]\s*$"
-)
-
 
 @dataclass(slots=True)
 class TableItem:
@@ -163,10 +159,6 @@ def table_kind(table: LexborNode) -> str:
 # ---------------------------------------------------------------- merging split tables
 
 
-def _is_value_like(text: str) -> bool:
-    return bool(_VALUE_LIKE.match(text))
-
-
 def _row_texts(table: Table, row: int) -> tuple[str, ...]:
     return tuple(c.text for c in table.rows()[row])
 
@@ -175,7 +167,7 @@ def _drop_repeated_header(prev: Table, nxt: Table) -> Table:
     """Drop leading rows of ``nxt`` that repeat the first rows of ``prev`` (Word repeats headers)."""
     k = 0
     while k < min(prev.n_rows, nxt.n_rows) - 1 and _row_texts(prev, k) == _row_texts(nxt, k):
-        if any(_is_value_like(t) for t in _row_texts(nxt, k)):
+        if any(is_value_text(t) for t in _row_texts(nxt, k)):
             break
         k += 1
     if k == 0:
@@ -199,7 +191,7 @@ def _continuation_shift(prev: Table, nxt: Table) -> int | None:
     if any(shape(view) == first for view in views):
         return 0
     shift = prev.n_cols - nxt.n_cols
-    if shift == 0 or not any(_is_value_like(c.text) for c in nxt.rows()[0]):
+    if shift == 0 or not any(is_value_text(c.text) for c in nxt.rows()[0]):
         return None
     pairs = [(b, e) for b, e in zip(*shape(views[-1]), strict=True) if b >= shift]
     shifted = [(b + shift, e + shift) for b, e in zip(first[0], first[1], strict=True)]
@@ -224,7 +216,7 @@ def _merge(prev: Table, nxt: Table, shift: int) -> Table:
             and above.row_span > 1
             and above.col_span == cell.col_span
             and above.text
-            and not _is_value_like(above.text)
+            and not is_value_text(above.text)
         ):
             above.row_span += cell.row_span
             consumed.add(id(cell))

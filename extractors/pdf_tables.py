@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from common.document import Cell, Table, join_wrapped
+from common.values import is_value_text
 from extractors.pdf_pages import Page, PCell, Piece, nearest_edge, snap_coordinates
 
 NORM_TOLERANCE = 0.012  # share of table width: column edges of two pieces that are the same edge
@@ -18,18 +19,6 @@ NORM_TOLERANCE = 0.012  # share of table width: column edges of two pieces that 
 _ENUMERATED_RE = re.compile(
     r"^(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+[、.．]|[\d０-９]+\s*[、.．]|第[一二三四五六七八九十\d]+)"
 )
-_VALUE_CHARS_RE = re.compile(r"[\s\d０-９+＋\-－—–.．,，%％()（）增减万元项件个条/／]")
-_PLACEHOLDERS = {"-", "—", "——", "－", "/", "／", "无", "–"}
-
-
-def is_value_text(text: str) -> bool:
-    """True for cell texts that are a value (number, signed change, amount, placeholder), not a label."""
-    t = text.strip()
-    if t in _PLACEHOLDERS:
-        return True
-    return bool(re.search(r"[\d０-９]", t)) and not _VALUE_CHARS_RE.sub("", t)
-
-
 # ---------------------------------------------------------------------------- tables
 
 

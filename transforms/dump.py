@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from common.document import Cell, Document, Table
 from common.text import to_simplified
+from common.values import RUN_MARKS, RUN_UNITS
 from transforms.registry import Registry, load_registry
 
 MIN_DUMP_ROWS = 8  # table-3 rows found with a run after them that make a text a dump
@@ -25,7 +26,7 @@ MAX_CHARS = 2_000_000
 _SKIP = r"[\s“”\"'‘’「」『』《》:：,，;；/／、.．·\-—_|]*"  # what may stand between a label's characters
 # a run of values: digits, signs, decimals, placeholders, units, (增)/(减) marks, and the spaces between groups
 _RUN = re.compile(
-    r"(?:[0-9+\-.,/—]|[(（][增减][加少]?[)）]|万元|亿元|千元|元|项|件|个|条|增|减|[ \t\u3000\xa0](?=[ \t\u3000\xa0]*[0-9+\-—/]))+"
+    rf"(?:[0-9+\-.,/—]|{RUN_MARKS}|{RUN_UNITS}|[ \t\u3000\xa0](?=[ \t\u3000\xa0]*[0-9+\-—/]))+"
 )
 _PARENS = re.compile(r"\s*[(（][^()（）]{0,60}[)）]")
 # the numbering of the next label, glued to the end of a run: 2. 3、 (a single digit, never a leading zero)

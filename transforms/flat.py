@@ -13,6 +13,7 @@ import re
 from common.document import Cell, Document, Table
 from common.errors import ExtractionError
 from common.text import compact
+from common.values import RUN_MARKS, RUN_UNITS
 from transforms.segment import is_rl_label, match_row_label
 
 MAX_CHARS = 5_000_000
@@ -23,7 +24,7 @@ _D = "0-9０-９"
 # a trailing run: starts with a digit or a sign, then digits, signs, decimal points, placeholders,
 # units and (增)/(减) marks, up to the end of the line; or placeholders only (规章---)
 _RUN = re.compile(
-    rf"(?P<run>[+\-＋－]*[{_D}](?:[{_D}+\-＋－.．,，/／—]|[(（][增减][加少]?[)）]|万元|亿元|千元|元|项|件|增|减)*"
+    rf"(?P<run>[+\-＋－]*[{_D}](?:[{_D}+\-＋－.．,，/／—]|{RUN_MARKS}|{RUN_UNITS})*"
     r"|[\-－—/／]+)\s*$"
 )
 _SECTIONS = {"proactive": "s2", "applications": "s3", "reviews_litigation": "s4"}
