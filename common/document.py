@@ -33,6 +33,8 @@ class Table:
     locator: str = ""  # where the table sits in the source (e.g. "table 2", "page 3")
     section_code: str | None = None  # section the table was found in, if known
     runs: bool = False  # rows of [label, run of values written together] (flattened text), cut by the identities
+    aligned: bool = False  # cells stand where the page drew them (PDF ruling lines): a gap is a lost cell, not
+    # a shift (HTML and Word rows pack their cells to the left, so a short row there says nothing of where)
 
     @property
     def n_rows(self) -> int:

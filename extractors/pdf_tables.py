@@ -186,4 +186,4 @@ def _to_table(t: _Logical) -> Table:
         Cell(row=c.row, col=c.col, text=c.text, row_span=c.row_span, col_span=c.col_span, locator=c.locator)
         for c in sorted(t.cells, key=lambda c: (c.row, c.col))
     ]
-    return Table(cells=cells, locator="; ".join(f"p{p.page} t{p.index}" for p in t.pieces))
+    return Table(cells=cells, locator="; ".join(f"p{p.page} t{p.index}" for p in t.pieces), aligned=True)

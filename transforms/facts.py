@@ -116,6 +116,8 @@ def _derived_note(choice: Choice) -> str:
             return f"{what}: the {choice.n_left} cuts that fit {by or 'the value formats'} agree on this cell"
         return f"{what} by {by}" if by else f"{what}: the only split obeying the value formats (no identity applies)"
     basis = f"placed by {by}" if by else "the only placement of the printed cells"
+    if choice.kind == "positioned":
+        basis = "placed by the header's columns" + (f" (checked by {by})" if by else "")
     if choice.n_left > 1:
         basis = f"the {choice.n_left} placements that fit {by or 'the printed cells'} agree on this cell"
     return f"{row.problem}: {basis}" if row.problem else basis

@@ -15,6 +15,7 @@ from functools import lru_cache
 from common.document import Cell, Document, Table
 from common.text import compact
 from common.values import is_value_slot, parse_value, unit_from_label
+from transforms.columns import ColumnMap
 from transforms.facts import Fact, MappedReport, UnmappedRow, facts_of_choice, missing
 from transforms.identities import instances
 from transforms.labels import Candidates, best_match, label_tails, normalize_label
@@ -136,6 +137,14 @@ class _TableMapper:
         self.pro_rows: list[tuple] = []  # (item_code, row, article, header metrics, header units)
         self.pro_versions: dict[str, int] = {}
         self.waiting: int | None = None  # the table-2 row whose values may stand on the next row
+        self.aligned = False  # the current table's columns are real (transforms/columns.py)
+        self.columns = ColumnMap()  # where the current table's header puts table 3's columns
+        self.app_columns: dict[str, ColumnMap | None] = {}  # the column map each table-3 row was read under
+
+    def start_table(self, table: Table) -> None:
+        self.current = None
+        self.aligned = table.aligned
+        self.columns = ColumnMap()
 
     # --- classification -------------------------------------------------------------
     def _is_pro_header(self, row: Row) -> bool:
@@ -179,6 +188,8 @@ class _TableMapper:
                 self.current = "reviews_litigation"
             elif self._has_marker(row, self.reg.app_header_markers):
                 self.current = "applications"
+                if self.aligned:
+                    self.columns.note_header(row.labels, self.reg.app_columns)
             return
         if self.current == "proactive" or (self.current is None and self._match_item(row)):
             if self._take_pro(row):
@@ -345,6 +356,19 @@ class _TableMapper:
         return RowInput(table, tuple(targets), readings, label, row.locator, raw, problem,
                         frozenset(money or ()), unit_hints)
 
+    @staticmethod
+    def _add_positional_reading(row_input: RowInput, row: Row, columns: ColumnMap | None,
+                                codes: tuple[str, ...]) -> None:
+        """The row read by where its cells stand under the header: among readings the identities find equally
+        good, the layout's own word on where a cell stands wins (cost 0)."""
+        if columns is None or not columns.complete(codes):
+            return
+        reading = columns.reading(row.values, codes)
+        if reading is None or any(r.pieces == reading.pieces and r.cost == 0 for r in row_input.readings):
+            return
+        row_input.readings[:] = [r for r in row_input.readings if r.pieces != reading.pieces] + [reading]
+        row_input.problem = row_input.problem or "cells not where the header's columns are"
+
     def _emit(self, inputs: list[RowInput], bases: list[list[dict]], table_instances) -> None:
         """Choose each row's reading by the table's identities and write its facts."""
         for choice, row_bases in zip(solve(inputs, table_instances), bases, strict=True):
@@ -377,6 +401,7 @@ class _TableMapper:
             self._unmapped(row, f"duplicate row for {code}")
             return True
         self.app_rows[code] = row
+        self.app_columns[code] = ColumnMap(dict(self.columns.ranges)) if self.aligned else None
         return True
 
     def finish_applications(self) -> None:
@@ -398,7 +423,9 @@ class _TableMapper:
             if row is None:
                 self.report.facts.extend(missing(base, "row not found in table 3") for base in row_bases)
                 continue
-            inputs.append(self._row_input("applications", [(code, a) for a in self.reg.applicant_codes], row, label))
+            row_input = self._row_input("applications", [(code, a) for a in self.reg.applicant_codes], row, label)
+            self._add_positional_reading(row_input, row, self.app_columns.get(code), self.reg.applicant_codes)
+            inputs.append(row_input)
             bases.append(row_bases)
         self._emit(inputs, bases, instances(self.reg, template, "applications"))
 
@@ -431,7 +458,7 @@ def map_tables(tables: list[Table], registry: Registry | None = None, text: str 
     report = MappedReport()
     mapper = _TableMapper(registry, report)
     for table in tables:
-        mapper.current = None
+        mapper.start_table(table)
         for cells in table.row_views():
             mapper.feed(split_row(cells))
     mapper.finish_proactive(text)

@@ -44,7 +44,7 @@ ABSENT = Piece(None)
 @dataclass(frozen=True, slots=True)
 class Reading:
     pieces: tuple[Piece, ...]  # one per target of the row
-    kind: str  # as_printed | placed | split
+    kind: str  # as_printed | placed | positioned (by the header's columns, transforms/columns.py) | split
     cost: int = 0  # how far it departs from the printed order (cells skipped or dropped)
 
 

@@ -55,9 +55,10 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
     local: dict[int, list[Instance]] = {}
     cross: list[Instance] = []
     for inst in instances:
+        # a term no row printed is an unknown count (never negative): the identity can still reject readings
         owners = {where[k][0] for k in inst.keys if k in where}
-        if len(owners) < len({k for k in inst.keys}) and any(k not in where for k in inst.keys):
-            continue  # a term no row printed: the identity cannot choose
+        if not owners:
+            continue
         if len(owners) == 1:
             local.setdefault(owners.pop(), []).append(inst)
         else:
@@ -72,9 +73,9 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
             scored = []
             for reading in readings:
                 def value(key, reading=reading):
-                    return number(reading.pieces[where[key][1]])
+                    return number(reading.pieces[where[key][1]]) if key in where else None
                 fails, passes = _score([reading], local[r], value)
-                scored.append(((fails, -passes, reading.cost), reading))
+                scored.append(((fails, -passes), reading))  # cost breaks ties only once every identity spoke
             best = min(s for s, _ in scored)
             readings = [reading for s, reading in scored if s == best]
             used[r].update(inst.name for inst in local[r])
@@ -97,6 +98,8 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
             position = {r: i for i, r in enumerate(open_rows)}
 
             def lookup(key: Key, combo) -> Decimal | None:
+                if key not in where:
+                    return None
                 r, p = where[key]
                 if r in position:
                     return values[position[r]][combo[position[r]]][p]
@@ -121,7 +124,12 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
                 used[r].update(inst.name for inst in relevant if any(where.get(k, (None,))[0] == r for k in inst.keys))
                 options[r] = [options[r][j] for j in kept]
 
-    # 3. what the readings left agree on
+    # 3. among readings every identity finds equally good, the closest to print (a cell placed by where the page
+    # drew it before one placed by order); then what the readings left agree on
+    for r in range(len(rows)):
+        if options[r] and r not in open_rows:
+            cheapest = min(x.cost for x in options[r])
+            options[r] = [x for x in options[r] if x.cost == cheapest]
     choices = []
     for r, row in enumerate(rows):
         left = options[r]
