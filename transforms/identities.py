@@ -82,13 +82,26 @@ def table_cells(registry: Registry, template: Template, table: str) -> dict[str,
     return {item.code: item.metrics for item in template.items}
 
 
+_INSTANCES: dict[tuple, tuple[Registry, list[Instance]]] = {}
+
+
 def instances(registry: Registry, template: Template, table: str,
               identities: Iterable[Identity] | None = None) -> list[Instance]:
-    """Every within-report identity of ``table`` in every scope whose cells the template has."""
+    """Every within-report identity of ``table`` in every scope whose cells the template has (built once per
+    registry, template and table: they are the same for every report)."""
+    chosen = tuple(identities) if identities is not None else template.identities
+    key = (id(registry), template.version, table, tuple(i.name for i in chosen))
+    cached = _INSTANCES.get(key)
+    if cached is None or cached[0] is not registry:
+        cached = _INSTANCES[key] = (registry, _instances(registry, template, table, chosen))
+    return cached[1]
+
+
+def _instances(registry: Registry, template: Template, table: str, identities: tuple[Identity, ...]) -> list[Instance]:
     cells = table_cells(registry, template, table)
     columns = list(dict.fromkeys(c for cols in cells.values() for c in cols))
     out = []
-    for identity in identities if identities is not None else template.identities:
+    for identity in identities:
         if identity.table != table or identity.cross_year:
             continue
         scopes = columns if identity.over_columns else list(cells)
@@ -134,28 +147,40 @@ def term_rows(registry: Registry) -> list[dict]:
 class Verdict:
     instance: Instance
     status: str  # pass | fail | not_assessable
-    expected: Decimal | None
-    actual: Decimal | None
+    expected: float
+    actual: float
 
     def describe(self) -> str:
         return f"{self.instance.name} {self.instance.scope} ({_fmt(self.expected)} ≠ {_fmt(self.actual)})"
 
 
-def _fmt(value: Decimal | None) -> str:
-    return "?" if value is None else format(value.normalize(), "f")
+def _fmt(value: float) -> str:
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def evaluate(registry: Registry, facts, templates: dict[str, str]) -> list[Verdict]:
     """Every within-report identity of the mapped tables on the facts, as the SQL checks judge it:
-    only ``reported`` cells are assessed."""
+    only ``reported`` cells are assessed (counts: their float sums are exact)."""
+    values: dict[str, dict[Key, float]] = {}
+    for f in facts:
+        if f.value_status == "reported" and f.value is not None:
+            values.setdefault(f.table_code, {})[(f.row_code, f.col_code)] = f.value
     verdicts = []
     for table, version in templates.items():
         template = registry.templates.get(version) or next(iter(registry.templates.values()))
-        values = {(f.row_code, f.col_code): Decimal(repr(f.value)) for f in facts
-                  if f.table_code == table and f.value_status == "reported" and f.value is not None}
+        known = values.get(table, {})
         for inst in instances(registry, template, table):
-            sides = [sum((sign * values[k] for k, sign in side if k in values), Decimal(0))
-                     for side in (inst.expected, inst.actual)]
-            status = inst.verdict(values.get)
+            complete = True
+            sides = []
+            for side in (inst.expected, inst.actual):
+                total = 0.0
+                for key, sign in side:
+                    v = known.get(key)
+                    if v is None:
+                        complete = False
+                    else:
+                        total += sign * v
+                sides.append(total)
+            status = ("pass" if sides[0] == sides[1] else "fail") if complete else "not_assessable"
             verdicts.append(Verdict(inst, status, *sides))
     return verdicts

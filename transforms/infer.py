@@ -25,7 +25,10 @@ def infer_missing(report: MappedReport, registry: Registry | None = None) -> int
     """Fill missing cells solvable by an identity; returns how many were filled."""
     registry = registry or load_registry()
     filled = 0
+    lacking = {f.table_code for f in report.facts if f.value_status == "missing"}
     for table, version in report.templates.items():
+        if table not in lacking:
+            continue
         template = registry.templates.get(version) or next(iter(registry.templates.values()))
         inferable = [i for i in template.identities if i.infer and i.table == table]
         if not inferable:

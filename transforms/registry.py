@@ -219,7 +219,12 @@ def _load_yaml(path: Path) -> dict:
 def load_registry(directory: Path | str | None = None) -> Registry:
     """The registry in ``directory``: ``XXGK_REGISTRY_DIR`` when set (a registry of your own, e.g. with a new
     template year, without editing the package), else the one shipped in transforms/registry/."""
-    return _load(Path(directory or os.environ.get("XXGK_REGISTRY_DIR") or REGISTRY_DIR).resolve())
+    return _load_named(str(directory or os.environ.get("XXGK_REGISTRY_DIR") or REGISTRY_DIR))
+
+
+@lru_cache(maxsize=8)
+def _load_named(directory: str) -> Registry:
+    return _load(Path(directory).resolve())
 
 
 @lru_cache(maxsize=8)

@@ -48,6 +48,8 @@ def _score(readings: Sequence[Reading], instances: Sequence[Instance], value_of)
 
 def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choice]:
     """One Choice per row, in order."""
+    if all(len(row.readings) == 1 for row in rows):  # nothing to choose (every well-formed row)
+        return [Choice(row, row.readings[0].pieces, row.readings[0].kind, 1, 1, row.used, None) for row in rows]
     where: dict[Key, tuple[int, int]] = {}
     for r, row in enumerate(rows):
         for p, key in enumerate(row.targets):
