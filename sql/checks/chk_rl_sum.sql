@@ -7,7 +7,7 @@ with blocks as (
         sum(value) filter (where col_code <> 'total') as parts,
         count(*) filter (where value_status <> 'reported') as n_unusable
     from stg_facts
-    where table_code = 'reviews_litigation'
+    where table_code = 'reviews_litigation' and report_id in (select report_id from dim_reports)
     group by report_id, row_code
 )
 select

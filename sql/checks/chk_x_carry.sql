@@ -5,6 +5,7 @@ with cells as (
     from fct_applications a
     join dim_reports d using (report_id)
     where a.outcome_code in ('carried_forward', 'carried_over') and d.publisher_key is not null
+        and d.is_counted  -- one report per publisher and year: the join stays linear however many copies
 )
 select
     cur.report_id,

@@ -13,6 +13,7 @@ with items as (
     join dim_reports d using (report_id)
     where p.template_version = '2019' and p.metric_code in ('prior_items', 'items_change')
         and d.publisher_key is not null
+        and d.is_counted  -- one report per publisher and year: the join stays linear however many copies
     group by all
 )
 select

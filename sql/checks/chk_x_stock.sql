@@ -12,6 +12,7 @@ with items as (
     from fct_proactive_disclosure p
     join dim_reports d using (report_id)
     where p.template_version = '2021' and p.item_code in ('rules', 'normative_docs') and d.publisher_key is not null
+        and d.is_counted  -- one report per publisher and year: the join stays linear however many copies
     group by all
 )
 select
