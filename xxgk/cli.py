@@ -27,7 +27,7 @@ def summarize(db: Path) -> str:
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        lines = ["reports loaded (template × layout × status):"]
+        lines = ["reports (template × layout × status):"]
         for tpl, layout, status, n in con.execute(
             "SELECT coalesce(template_version, '-'), coalesce(layout, '-'), status, count(*)"
             " FROM dim_reports GROUP BY ALL ORDER BY ALL"
@@ -43,6 +43,11 @@ def summarize(db: Path) -> str:
             "SELECT status, count(*) FROM dq_check_results GROUP BY ALL ORDER BY ALL"
         ).fetchall():
             lines.append(f"  {status:15} {n}")
+        aliases = con.execute("SELECT reason, count(*) FROM report_aliases GROUP BY ALL ORDER BY ALL").fetchall()
+        rivals = con.execute("SELECT count(*) FROM dim_reports WHERE rival_reports > 0 AND is_counted").fetchone()[0]
+        lines.append("aliases (URIs holding another URI's report): "
+                     + (", ".join(f"{reason} {n}" for reason, n in aliases) if aliases else "none"))
+        lines.append(f"publisher-years with rival reports (one counted each): {rivals}")
         errors = con.execute("SELECT error_code, count(*) FROM ingest_errors GROUP BY ALL ORDER BY ALL").fetchall()
         lines.append("ingest errors: " + (", ".join(f"{c} {n}" for c, n in errors) if errors else "none"))
         return "\n".join(lines)

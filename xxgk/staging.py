@@ -81,10 +81,10 @@ def known_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def content_holders(con: duckdb.DuckDBPyConnection, extractor_version: str) -> dict[str, tuple[int, list[str]]]:
     """sha256 → (byte size, source URIs) of the reports read from those bytes by ``extractor_version``
-    (failed reads excluded: a timeout or a crash need not repeat)."""
+    (failed reads too: the same bytes under the same URI are not read again either)."""
     holders: dict[str, tuple[int, list[str]]] = {}
     for sha, size, uri in con.execute(
-        "SELECT sha256, byte_size, source_uri FROM raw_reports WHERE sha256 IS NOT NULL AND status <> 'failed'"
+        "SELECT sha256, byte_size, source_uri FROM raw_reports WHERE sha256 IS NOT NULL"
         " AND extractor_version = ? ORDER BY source_uri", [extractor_version]
     ).fetchall():
         holders.setdefault(sha, (size, []))[1].append(uri)

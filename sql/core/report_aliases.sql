@@ -1,7 +1,8 @@
 -- One row per source URI that is not a report of its own but another URI's: the same bytes (a copy, a moved file, a
 -- second portal) or the same facts in another rendering (a .txt and a .docx of one report). alias_uri → report_id.
 -- The report is the URI read first (ingested_at, then source_uri) among those with its bytes; renderings of one
--- publisher and year whose facts fingerprints are equal are one report. Unreadable files are never grouped.
+-- publisher and year whose facts fingerprints are equal are one report. Equal bytes that could not be read (an empty
+-- file twice) are one failed report too.
 with read_ as (
     select
         report_id,
@@ -10,7 +11,7 @@ with read_ as (
         fetched_at,
         ingested_at,
         status,
-        case when status = 'failed' or sha256 is null then 'uri:' || report_id else 'sha:' || sha256 end as bytes_key,
+        case when sha256 is null then 'uri:' || report_id else 'sha:' || sha256 end as bytes_key,
         case when facts_fingerprint is not null and publisher_key is not null and report_year is not null
              and status <> 'not_report'
             then publisher_key || '|' || report_year || '|' || facts_fingerprint
@@ -25,7 +26,6 @@ holders as (  -- the first URI of each distinct bytes, and the report its facts 
     select
         report_id as bytes_id,
         sha256,
-        status,
         first_value(report_id) over (partition by facts_key order by ingested_at, source_uri) as canonical_id
     from by_bytes
     where report_id = bytes_id
@@ -38,7 +38,7 @@ aliases as (
     union all
     select a.source_uri, h.canonical_id, a.sha256, a.fetched_at, a.recorded_at
     from stg_aliases a
-    join holders h on h.sha256 = a.sha256 and h.status <> 'failed'
+    join holders h on h.sha256 = a.sha256
     where a.source_uri not in (select source_uri from stg_reports)
 )
 select
