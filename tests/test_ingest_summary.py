@@ -104,7 +104,7 @@ def test_every_outcome_is_counted_apart(tmp_path, prefect_harness):
     assert "ingest: 6 files to read in 1 batches, 2 workers; 0 same bytes as a loaded report (not read), " \
            "4 skipped" in progress
     assert any(line.startswith("batch 1/1: 6 read, 0 unchanged (6/6 files, ") for line in progress)
-    assert progress[-1] == "xxgk ingest --strict: 1 files failed"
+    assert progress[-1] == "xxgk ingest --strict: exit 1, failed files: 1"
     statuses = query(db, "select regexp_extract(source_uri, '[^/]*$'), status from dim_reports order by 1")
     assert statuses == [("README.md", "not_report"), ("garbage.pdf", "failed"), ("good.txt", "loaded"),
                         ("narrative.txt", "no_tables"), ("short_row.txt", "partial"),

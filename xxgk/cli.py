@@ -1,4 +1,4 @@
-"""The ``xxgk`` command: ingest, build, export, check, summary, crawl."""
+"""The ``xxgk`` command: ingest, crawl, sources check, forget, build, export, check, summary."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(render_ingest(summary))
         print(summarize(Path(args.db)))
     if args.strict and summary["failed"]:
-        print(f"xxgk ingest --strict: {summary['failed']} files failed", file=sys.stderr)
+        print(f"xxgk ingest --strict: exit 1, failed files: {summary['failed']}", file=sys.stderr)
         return 1
     return 0
 

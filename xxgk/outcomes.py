@@ -119,6 +119,7 @@ def render_crawl(summary: dict, limit: int = 20) -> str:
     for name, counts in summary["sources"].items():
         lines.append(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     rows = [f"{f['error_code']:18} {f['uri']}" + (f" (HTTP {f['http_status']})" if f["http_status"] else "")
-            + (f"  {f['message']}" if f["message"] else "") for f in summary["failures"]]
+            + (f"  {f['message']}" if f["message"] and f["message"] != f"HTTP {f['http_status']}" else "")
+            for f in summary["failures"]]
     lines += _listed("refused or failed:", rows, limit)
     return "\n".join(lines)
