@@ -82,6 +82,8 @@ def ingest_flow(
     Batches are submitted to the task runner at most ``window`` ahead of the writer, so memory
     holds a few batches whatever the corpus size. Run it with ``run_ingest(..., dask_address=...)``
     to extract on a Dask cluster; loading and the build always stay in this process (one writer).
+    Returns the run's summary (xxgk/outcomes.py): every file's outcome counted apart, the failed,
+    not-a-report, same-bytes and skipped files listed, and the timings.
     """
     started = time.perf_counter()
     found = discover(paths)  # a path that does not exist stops the run here, before anything is written

@@ -89,8 +89,3 @@ def _walk(folder: Path, files: list[Path], skipped: list[Skipped]) -> None:
                 skipped.append(Skipped(str(child), reason))
             else:
                 files.append(child)
-
-
-def discover_files(paths: list[str | Path]) -> list[Path]:
-    """The files ``discover`` would read (raises ``MissingPaths``)."""
-    return discover(paths)[0]
