@@ -25,8 +25,10 @@ from xxgk import executor, staging
 from xxgk.batch import SpooledBatch
 from xxgk.build import build_warehouse
 from xxgk.export import export_parquet
-from xxgk.plan import plan_items
+from xxgk.outcomes import IngestOutcome
+from xxgk.plan import plan_ingest
 from xxgk.records import SourceItem
+from xxgk.sources_local import discover
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=0)
@@ -80,43 +82,54 @@ def ingest_flow(
     Batches are submitted to the task runner at most ``window`` ahead of the writer, so memory
     holds a few batches whatever the corpus size. Run it with ``run_ingest(..., dask_address=...)``
     to extract on a Dask cluster; loading and the build always stay in this process (one writer).
+    Returns the run's summary (xxgk/outcomes.py): every file's outcome counted apart, the failed,
+    not-a-report, same-bytes and skipped files listed, and the timings.
     """
     started = time.perf_counter()
+    found = discover(paths)  # a path that does not exist stops the run here, before anything is written
     workers = workers or min(2, os.cpu_count() or 1)
     window = window or 2 * max(workers, 2)
     con = staging.connect(staging.staging_path(Path(db)))
-    loaded = unchanged = 0
+    outcome = IngestOutcome()
     extraction_workers: set[str] = set()
     folder = executor.spool_folder(Path(db))
     try:
-        todo = plan_items(paths, con, items)
+        plan = plan_ingest(found, con, items)
+        staging.record_aliases(con, plan.same_bytes)
+        outcome.add_plan(plan)
+        todo = plan.items
         batches = deque(todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
         n_batches = len(batches)
-        _log(f"ingest: {len(todo)} files in {n_batches} batches, {workers} workers")
+        _log(f"ingest: {len(todo)} files to read in {n_batches} batches, {workers} workers; "
+             f"{len(plan.same_bytes)} same bytes as a loaded report (not read), {len(plan.skipped)} skipped")
         pending = deque()
+        done = 0
         for n in range(1, n_batches + 1):
             while batches and len(pending) < window:
                 number = n_batches - len(batches)
                 pending.append(extract_batch.submit(batches.popleft(), workers, str(folder), f"batch-{number:06d}"))
             spooled = pending.popleft().result()
-            loaded += staging.load_batch(con, spooled.load())
+            batch = spooled.load()
+            staging.load_batch(con, batch)
+            outcome.add_batch(batch)
             spooled.discard()
-            unchanged += spooled.unchanged
+            done += spooled.n_reports + spooled.unchanged
             extraction_workers.add(spooled.worker)
-            _log(f"batch {n}/{n_batches}: {spooled.n_reports} loaded, {spooled.unchanged} unchanged "
-                 f"({loaded + unchanged}/{len(todo)} files, {time.perf_counter() - started:.1f}s, "
-                 f"rss {executor.rss_mb():.0f} MB)")
+            _log(f"batch {n}/{n_batches}: {spooled.n_reports} read, {spooled.unchanged} unchanged "
+                 f"({done}/{len(todo)} files, {time.perf_counter() - started:.1f}s, rss {executor.rss_mb():.0f} MB)")
     finally:
         con.close()
         shutil.rmtree(folder, ignore_errors=True)
         executor.discard_pool()  # the workers' memory goes back before the build needs it
     extract_load = time.perf_counter() - started
     timings = build_task(db)
-    summary = {"files": len(todo), "loaded": loaded, "unchanged": unchanged,
-               "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3),
-               "extraction_workers": sorted(extraction_workers)}
+    _log(f"build: {len(timings)} models in {sum(timings.values()):.1f}s ({db})")
+    summary = outcome.as_dict() | {
+        "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3),
+        "extraction_workers": sorted(extraction_workers)}
     if export_dir:
         summary["exported"] = export_task(db, export_dir)
+        _log(f"export: {len(summary['exported'])} tables to {export_dir}")
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary
 

@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.ingest import _log, export_task, ingest_flow
 from xxgk.crawl.state import crawl_state_path
+from xxgk.outcomes import render_crawl, summarize_crawl
 from xxgk.records import SourceItem
 
 NIGHTLY_CRON = "30 2 * * *"  # 02:30 in Asia/Shanghai, after publishers' evening uploads
@@ -27,16 +28,21 @@ def raw_root_for(db: Path) -> Path:
 
 
 @task(name="crawl-sources", cache_policy=NO_CACHE)
-def crawl_task(sources_file: str, db: str) -> list[SourceItem]:
-    """Fetch listings, report pages and attachments politely; returns what to ingest."""
+def crawl_task(sources_file: str, db: str) -> tuple[list[SourceItem], dict]:
+    """Fetch listings, report pages and attachments politely; returns what to ingest and the crawl's
+    summary (xxgk/outcomes.py: fetched, unchanged, refused and failed by reason)."""
     from xxgk.crawl.crawler import crawl
     from xxgk.crawl.sources import load_sources
 
     db_path = Path(db)
-    result = crawl(load_sources(Path(sources_file)), crawl_state_path(db_path), raw_root_for(db_path))
-    _log(f"crawl: {len(result.documents)} documents ({len(result.changed)} changed), "
-         f"{len(result.failures)} failures")
-    return [
+    sources = load_sources(Path(sources_file))
+    _log(f"crawl: {len(sources)} sources from {sources_file}, "
+         f"{sum(len(s.listing_urls) for s in sources)} listing URLs")
+    result = crawl(sources, crawl_state_path(db_path), raw_root_for(db_path))
+    summary = summarize_crawl(result)
+    for line in render_crawl(summary).splitlines():
+        _log(line)
+    items = [
         SourceItem(
             source_uri=doc.source_uri,
             path=str(doc.path),
@@ -44,9 +50,11 @@ def crawl_task(sources_file: str, db: str) -> list[SourceItem]:
             fetched_at=doc.fetched_at.isoformat(),
             http_charset=doc.charset,
             name=f"report{doc.suffix}",
+            sha256=doc.sha256,
         )
         for doc in result.documents
     ]
+    return items, summary
 
 
 @flow(name="xxgk-nightly")
@@ -54,11 +62,15 @@ def nightly_flow(
     sources_file: str = "sources.yaml",
     db: str = "warehouse/xxgk.duckdb",
     parquet_dir: str = "warehouse/parquet",
+    export: bool = True,
 ) -> dict:
-    """crawl → ingest (unchanged bytes are skipped) → build → export."""
-    items = crawl_task(sources_file, db)
+    """crawl → ingest (unchanged bytes are skipped) → build → export (unless ``export`` is false)."""
+    items, crawled = crawl_task(sources_file, db)
     summary = ingest_flow(paths=[], db=db, items=items)
-    summary["exported"] = export_task(db, parquet_dir)
+    summary["crawl"] = crawled
+    if export:
+        summary["exported"] = export_task(db, parquet_dir)
+        _log(f"export: {len(summary['exported'])} tables to {parquet_dir}")
     return summary
 
 

@@ -101,7 +101,7 @@ def test_an_ingest_killed_midway_loses_nothing(tmp_path: Path, prefect_harness) 
     done = subprocess.run(_ingest_command(corpus, db), cwd=ROOT, env=_env(), capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    unchanged = sum(int(line.split(" loaded, ")[1].split()[0]) for line in done.stderr.splitlines()
+    unchanged = sum(int(line.split(" read, ")[1].split()[0]) for line in done.stderr.splitlines()
                     if line.startswith("batch "))
     assert unchanged == n_staged - 5
     assert not list(db.parent.glob(f".{db.name}.spool-*"))

@@ -38,7 +38,7 @@ def test_extraction_runs_on_the_dask_workers_and_lands_exactly(cluster, prefect_
     summary = run_ingest([str(inbox), str(corpus)], dask_address=local_cluster.scheduler_address, db=str(db),
                          batch_size=10, workers=2)
 
-    assert summary["files"] == summary["loaded"] == 65
+    assert summary["files"] == summary["read"] == 65 and (summary["loaded"], summary["partial"]) == (64, 1)
     used = {int(w.rsplit(":", 1)[1]) for w in summary["extraction_workers"]}
     assert used <= worker_pids and os.getpid() not in used
     assert len(used) == 2  # seven batches of ten files spread over both workers

@@ -72,20 +72,11 @@ ODD = {
 # garbled whatever the cell (１２万元 is an amount in a money cell, text in a count cell)
 NEVER_A_NUMBER = {raw for raw, (value, _, _) in ODD.items() if value is None and "万元" not in raw}
 
+# what each file read (stg_*: every source URI, also those the warehouse files as aliases of another report)
 FACTS_SQL = """
-select d.source_uri, 'proactive' as t, item_code as r, metric_code as c, value, value_status, raw_text, note, unit,
-       amount_yuan
-from fct_proactive_disclosure join dim_reports d using (report_id)
-union all
-select d.source_uri, 'applications', outcome_code, applicant_code, value, value_status, raw_text, note, null, null
-from fct_applications join dim_reports d using (report_id)
-union all
-select d.source_uri, 'reviews_litigation', 'admin_review', result_code, value, value_status, raw_text, note, null, null
-from fct_admin_reviews join dim_reports d using (report_id)
-union all
-select d.source_uri, 'reviews_litigation', 'litigation_' || path_code, result_code, value, value_status, raw_text,
-       note, null, null
-from fct_litigation join dim_reports d using (report_id)
+select d.source_uri, f.table_code, f.row_code, f.col_code, f.value, f.value_status, f.raw_text, f.note,
+       case when f.table_code = 'proactive' then f.unit end, case when f.table_code = 'proactive' then f.amount_yuan end
+from stg_facts f join stg_reports d using (report_id)
 """
 
 
@@ -117,13 +108,16 @@ def ingested(tmp_path_factory):
     for uri, t, r, c, value, status, raw, note, unit, amount in con.execute(FACTS_SQL).fetchall():
         facts.setdefault(name(uri), {})[(t, r, c)] = (value, status, raw, note, unit, amount)
     reports = {name(row[0]): row[1:] for row in con.execute(
-        "select source_uri, status, status_reason, warnings, n_facts from dim_reports").fetchall()}
+        "select source_uri, status, status_reason, warnings, n_facts from stg_reports").fetchall()}
     errors = {name(row[0]): row[1:] for row in con.execute(
-        "select source_uri, stage, error_code, message from ingest_errors").fetchall()}
+        "select source_uri, stage, error_code, message from stg_errors").fetchall()}
+    aliases = {name(row[0]): (name(row[1]), row[2]) for row in con.execute(
+        "select a.alias_uri, d.source_uri, a.reason from report_aliases a join dim_reports d using (report_id)"
+    ).fetchall()}
     con.close()
     print(f"\nhostile batch: {len(paths)} files in {seconds:.2f}s; error codes: "
           f"{sorted({e[1] for e in errors.values()})}")
-    return {"paths": paths, "truths": truths, "facts": facts, "reports": reports, "errors": errors,
+    return {"paths": paths, "truths": truths, "facts": facts, "reports": reports, "errors": errors, "aliases": aliases,
             "unchanged": unchanged, "hostile_truth": build_report(1, 11, ("html",), ("2019",))[0]}
 
 
@@ -146,6 +140,22 @@ def test_every_unreadable_file_is_one_error_with_a_specific_code(ingested) -> No
         assert reports[name][0] == "failed" and reports[name][1] == f"{code}: {message}"
         assert name not in ingested["facts"]
     assert "internal_error" not in {e[1] for e in errors.values()}
+
+
+@slow
+def test_renderings_of_one_report_and_equal_bytes_are_one_report_in_the_warehouse(ingested) -> None:
+    # the readable hostile files all render one report (the same facts); the three empty files are equal bytes
+    aliases = ingested["aliases"]
+    same_facts = {alias: report for alias, (report, reason) in aliases.items() if reason == "same_facts"}
+    report = ingested["reports"]
+    renderings = {"lying_encoding.html", "lying_encoding_gbk.html", "utf16.txt", "inline_images.html",
+                  "deep_nesting.html"}
+    groups = {same_facts.get(f, f) for f in renderings}
+    assert len(groups) == 1 and report[groups.pop()][0] == "loaded"
+    odd = {same_facts.get("odd_numbers.txt"), same_facts.get("odd_numbers.html")} - {None}
+    assert odd in ({"odd_numbers.html"}, {"odd_numbers.txt"})  # the HTML and text renderings: one is the other's alias
+    empties = {a: r for a, (r, reason) in aliases.items() if reason == "same_bytes"}
+    assert sorted([*empties, *set(empties.values())]) == ["empty.docx", "empty.html", "empty.pdf"]
 
 
 @slow
@@ -291,11 +301,13 @@ def test_the_prefect_flow_with_its_process_pool_records_the_same(ingested, tmp_p
 
     db = tmp_path / "xxgk.duckdb"
     summary = ingest_flow(paths=[str(p) for p in ingested["paths"]], db=str(db), batch_size=10, workers=2)
-    assert (summary["files"], summary["loaded"]) == (len(ingested["paths"]),) * 2
+    assert (summary["files"], summary["read"]) == (len(ingested["paths"]),) * 2
+    assert summary["failed"] == len(FAILED) and sorted(f["source_uri"].rsplit("/", 1)[-1]
+                                                      for f in summary["failed_files"]) == sorted(FAILED)
     con = duckdb.connect(str(db), read_only=True)
     try:
         errors = {uri.rsplit("/", 1)[-1]: (code, message) for uri, code, message in
-                  con.execute("select source_uri, error_code, message from ingest_errors").fetchall()}
+                  con.execute("select source_uri, error_code, message from stg_errors").fetchall()}
         n_facts = con.execute("select count(*) from stg_facts").fetchone()[0]
     finally:
         con.close()

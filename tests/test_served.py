@@ -188,7 +188,7 @@ def test_served_nightly_schedules_runs_and_completes_a_triggered_run(tmp_path, f
             assert any(log.level == 20 and "Beginning flow run" in log.message for log in run_logs)  # INFO in the UI
 
         log_text = nightly_log.read_text(encoding="utf-8")
-        assert "INFO" in log_text and "crawl: 1 documents" in log_text
+        assert "INFO" in log_text and "crawl: 1 fetched (new or changed), 0 unchanged" in log_text
         con = duckdb.connect(str(db), read_only=True)
         try:
             assert con.execute("select source_uri, report_year, template_version, status from dim_reports").fetchall() == [

@@ -1,4 +1,4 @@
-"""The ``xxgk`` command: ingest, build, export, check, summary, crawl."""
+"""The ``xxgk`` command: ingest, crawl, sources check, forget, build, export, check, summary."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def summarize(db: Path) -> str:
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        lines = ["reports loaded (template × layout × status):"]
+        lines = ["reports (template × layout × status):"]
         for tpl, layout, status, n in con.execute(
             "SELECT coalesce(template_version, '-'), coalesce(layout, '-'), status, count(*)"
             " FROM dim_reports GROUP BY ALL ORDER BY ALL"
@@ -43,6 +43,11 @@ def summarize(db: Path) -> str:
             "SELECT status, count(*) FROM dq_check_results GROUP BY ALL ORDER BY ALL"
         ).fetchall():
             lines.append(f"  {status:15} {n}")
+        aliases = con.execute("SELECT reason, count(*) FROM report_aliases GROUP BY ALL ORDER BY ALL").fetchall()
+        rivals = con.execute("SELECT count(*) FROM dim_reports WHERE rival_reports > 0 AND is_counted").fetchone()[0]
+        lines.append("aliases (URIs holding another URI's report): "
+                     + (", ".join(f"{reason} {n}" for reason, n in aliases) if aliases else "none"))
+        lines.append(f"publisher-years with rival reports (one counted each): {rivals}")
         errors = con.execute("SELECT error_code, count(*) FROM ingest_errors GROUP BY ALL ORDER BY ALL").fetchall()
         lines.append("ingest errors: " + (", ".join(f"{c} {n}" for c, n in errors) if errors else "none"))
         return "\n".join(lines)
@@ -50,15 +55,112 @@ def summarize(db: Path) -> str:
         con.close()
 
 
+def _error(message: str) -> None:
+    print(f"xxgk: error: {message}", file=sys.stderr)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Exit 0; 1 with ``--strict`` when a file failed; 2 when a path does not exist (nothing runs)."""
+    from xxgk.outcomes import render_ingest
+    from xxgk.sources_local import missing_paths
+
+    missing = missing_paths(args.paths)
+    if missing:
+        for path in missing:
+            _error(f"no such file or folder: {path}")
+        _error("nothing was ingested")
+        return 2
     _prefect_env()
     from flows.ingest import run_ingest
 
     summary = run_ingest([str(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
                          batch_size=args.batch_size, workers=args.workers,
                          export_dir=str(args.export) if args.export else None)
-    print(json.dumps(summary, ensure_ascii=False))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(render_ingest(summary))
+        print(summarize(Path(args.db)))
+    if args.strict and summary["failed"]:
+        print(f"xxgk ingest --strict: exit 1, failed files: {summary['failed']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """One run of the nightly's work: crawl, ingest what changed, build, export (unless --no-export)."""
+    from xxgk.outcomes import render_crawl, render_ingest
+    from xxgk.sources_check import check_sources
+
+    sources, problems = check_sources(args.sources)
+    if sources is None:
+        _error(f"invalid sources registry {args.sources}; nothing was fetched:")
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    _prefect_env()
+    from flows.nightly import nightly_flow
+
+    summary = nightly_flow(sources_file=str(args.sources), db=str(args.db), parquet_dir=str(args.out),
+                           export=not args.no_export)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    print(render_crawl(summary["crawl"]))
+    print(render_ingest(summary))
+    if summary.get("exported") is not None:
+        print(f"exported {len(summary['exported'])} tables to {args.out}")
     print(summarize(Path(args.db)))
+    return 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    """Exit 0 for a valid registry, 1 for an invalid one, 2 when the file does not exist."""
+    from xxgk.sources_check import check_sources, describe_sources
+
+    if not args.file.is_file():
+        _error(f"no such sources file: {args.file}")
+        return 2
+    sources, problems = check_sources(args.file)
+    if sources is None:
+        _error(f"{args.file} is not a valid sources registry ({len(problems)} problems):")
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    hosts = sorted({h for s in sources for h in s.allowed_hosts})
+    print(f"{args.file}: valid, {len(sources)} sources, {len(hosts)} hosts")
+    print("a crawl fetches first robots.txt of each host, then the listing pages (this check fetched nothing):")
+    print("\n".join(describe_sources(sources)))
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Remove reports (or aliases) from staging by source URI, keep their history, rebuild the warehouse."""
+    from xxgk import staging
+    from xxgk.build import build_warehouse
+    from xxgk.records import source_uri_for
+
+    stage = staging.staging_path(Path(args.db))
+    if not stage.exists():
+        _error(f"no staging database at {stage}: nothing to forget")
+        return 2
+    con = staging.connect(stage)
+    try:
+        known = {r[0] for r in con.execute("SELECT source_uri FROM raw_reports UNION SELECT source_uri FROM raw_aliases"
+                                           ).fetchall()}
+        # a local path may be given for the file URI it was ingested under
+        uris = [u if u in known or not Path(u).exists() else source_uri_for(Path(u)) for u in args.uris]
+        unknown, done = staging.forget(con, uris)
+    finally:
+        con.close()
+    if unknown:
+        for uri in unknown:
+            _error(f"not in staging (neither a report nor an alias): {uri}")
+        _error("nothing was forgotten")
+        return 2
+    print("\n".join(done))
+    timings = build_warehouse(Path(args.db))
+    print(f"rebuilt {args.db}: {len(timings)} models")
     return 0
 
 
@@ -109,7 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xxgk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="ingest report files or folders (a Prefect flow; idempotent)")
+    ingest = sub.add_parser("ingest", help="ingest report files or folders (a Prefect flow; idempotent)",
+                            description="Ingest report files or folders. Prints progress on stderr and a summary on "
+                                        "stdout. Exit 0; 1 with --strict when a file failed; 2 when a path does not "
+                                        "exist (nothing is read or written).")
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     ingest.add_argument("--batch-size", type=int, default=500, help="files per extraction task (a Prefect task costs a few hundred ms)")
@@ -118,7 +223,38 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="extract on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
                              "temporary LocalCluster of --workers processes; loading stays in this process")
+    ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    ingest.add_argument("--strict", action="store_true", help="exit 1 when any file failed")
     ingest.set_defaults(func=cmd_ingest)
+
+    crawl = sub.add_parser("crawl", help="crawl the sources, ingest what changed, build, export (the nightly, once)",
+                           description="One run of the nightly's work: crawl the sources registry, ingest what "
+                                       "changed, rebuild the warehouse and export Parquet. Progress on stderr, "
+                                       "summary on stdout. Exit 2 when the registry is invalid (nothing is fetched).")
+    crawl.add_argument("--sources", type=Path, default=Path("sources.yaml"), help="the sources registry")
+    crawl.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    crawl.add_argument("--out", type=Path, default=Path(DEFAULT_PARQUET), help="the Parquet export folder")
+    crawl.add_argument("--no-export", action="store_true", help="do not export Parquet")
+    crawl.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    crawl.set_defaults(func=cmd_crawl)
+
+    sources = sub.add_parser("sources", help="the sources registry: `xxgk sources check [FILE]`")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True)
+    check_sources = sources_sub.add_parser(
+        "check", help="validate a sources registry and print what a crawl would fetch first (fetches nothing)",
+        description="Validate a sources registry (every problem with its line and key) and print, per publisher, "
+                    "the allowed hosts, robots.txt and listing URLs a crawl fetches first. Fetches nothing. "
+                    "Exit 0 valid, 1 invalid, 2 no such file.")
+    check_sources.add_argument("file", type=Path, nargs="?", default=Path("sources.yaml"))
+    check_sources.set_defaults(func=cmd_sources_check)
+
+    forget = sub.add_parser("forget", help="remove reports from staging by source URI (history kept) and rebuild",
+                            description="Remove reports or aliases by their source URI (a local path is taken as "
+                                        "its file URI). Their history stays in report_history, marked forgotten. "
+                                        "Unknown URIs are an error (exit 2) and nothing is forgotten.")
+    forget.add_argument("uris", nargs="+", metavar="URI")
+    forget.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    forget.set_defaults(func=cmd_forget)
 
     build = sub.add_parser("build", help="rebuild the warehouse from staging (atomic swap)")
     build.add_argument("--db", type=Path, default=Path(DEFAULT_DB))

@@ -23,6 +23,7 @@ EXPORT_TABLES = (
     "cells",
     "report_history",
     "unmapped_rows",
+    "report_aliases",
 )
 
 

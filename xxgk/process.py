@@ -29,6 +29,7 @@ from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
 from transforms.pre2019 import is_pre2019
 from transforms.registry import load_registry
+from transforms.report_kind import NOT_REPORT_REASON, is_not_report
 from xxgk.reading import read_bytes
 from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, report_id_for
 
@@ -93,25 +94,33 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         return _failed(base, locals().get("stage", "extract"), "internal_error", detail)
 
     meta = extract_meta(doc.text, doc.title or doc.meta.get("ArticleTitle"), None)
-    publisher = meta.publisher_name
-    method, confidence = meta.publisher_method, meta.publisher_confidence
-    if publisher is None and item.publisher_hint:
-        publisher, method, confidence = item.publisher_hint, "source_registry", 0.9
-    match = resolve_publisher_fields(publisher, doc.text, meta.report_year)
     template_version = mapped.template_version
     if _is_pre2019(doc, mapped):
         template_version = load_registry().old_forms["version"]
         for row in mapped.unmapped:
             row.reason = "pre-2019 statistics table: its categories do not map to the national templates"
-    status, reason = _report_status(mapped, doc, template_version)
+    year, year_method = meta.report_year, meta.year_method
+    if is_not_report(doc, mapped.templates):
+        # a README, a notice, an index page: never credited to a publisher, never a report of a year
+        status, reason = "not_report", NOT_REPORT_REASON
+        publisher, method, confidence = None, "none", 0.0
+        year, year_method = None, "none"
+        match = dict.fromkeys(resolve_publisher_fields(None, "", None))
+    else:
+        publisher = meta.publisher_name
+        method, confidence = meta.publisher_method, meta.publisher_confidence
+        if publisher is None and item.publisher_hint:
+            publisher, method, confidence = item.publisher_hint, "source_registry", 0.9
+        match = resolve_publisher_fields(publisher, doc.text, year)
+        status, reason = _report_status(mapped, doc, template_version)
     report = base | {
         "source_format": source_format,
         "layout": doc.layout,
         "publisher_name": publisher,
         "publisher_method": method,
         "publisher_confidence": confidence,
-        "report_year": meta.report_year,
-        "year_method": meta.year_method,
+        "report_year": year,
+        "year_method": year_method,
         "title": meta.title or doc.title,
         "template_version": template_version,
         "proactive_template": mapped.templates.get("proactive"),
@@ -122,6 +131,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         "warnings": json.dumps(doc.warnings + mapped.warnings, ensure_ascii=False),
         "status": status,
         "status_reason": reason,
+        "facts_fingerprint": facts_fingerprint(mapped.facts),
         **match,
     }
     records = ReportRecords(report=report)
@@ -145,6 +155,16 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     for row in mapped.unmapped:
         records.unmapped.append({"report_id": rid, **asdict(row)})
     return records
+
+
+def facts_fingerprint(facts) -> str | None:
+    """A digest of a report's facts in canonical order (cell, value, status, unit): two renderings of one
+    report (a .txt and a .docx, a page and its PDF) have the same; None for a document without facts."""
+    if not facts:
+        return None
+    rows = sorted(f"{f.table_code}|{f.row_code}|{f.col_code}|{f.value!r}|{f.value_status}|{f.unit or ''}"
+                  for f in facts)
+    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
 
 
 def publisher_key(match) -> str | None:

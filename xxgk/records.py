@@ -26,6 +26,7 @@ SCHEMA = {
         "province_name": pl.Utf8, "province_code": pl.Utf8, "city_name": pl.Utf8, "city_code": pl.Utf8,
         "county_name": pl.Utf8, "county_code": pl.Utf8, "division_code": pl.Utf8, "publisher_status": pl.Utf8,
         "publisher_reason": pl.Utf8, "publisher_resolution_confidence": pl.Float64,
+        "facts_fingerprint": pl.Utf8,
     },
     "raw_facts": {
         "report_id": pl.Utf8, "table_code": pl.Utf8, "row_code": pl.Utf8, "col_code": pl.Utf8,
@@ -72,6 +73,7 @@ class SourceItem:
     http_charset: str | None = None
     known_sha256: str | None = None  # what staging holds for this URI: equal bytes are not re-extracted
     name: str | None = None  # a file name or suffix for format sniffing when the path has none (raw store)
+    sha256: str | None = None  # the bytes' digest when the source already knows it (the crawler's raw store)
 
 
 @dataclass
@@ -88,7 +90,7 @@ class ReportRecords:
 
 
 def report_id_for(source_uri: str) -> str:
-    """A report's identity is its source URI."""
+    """The identity of what was read at a source URI (a report, or a copy the build files as an alias)."""
     return hashlib.sha256(source_uri.encode("utf-8")).hexdigest()[:16]
 
 

@@ -11,6 +11,7 @@ pairs as (
         on prev.publisher_key = cur.publisher_key
         and prev.report_year = cur.report_year - 1
     where cur.publisher_key is not null
+        and cur.is_counted and prev.is_counted  -- one report per publisher and year: the join stays linear
 ),
 versions as (
     select distinct report_id, table_code, template_version from facts

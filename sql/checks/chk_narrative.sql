@@ -29,3 +29,4 @@ select
     0.0 as tolerance
 from report_claims c
 left join table_values t on t.report_id = c.report_id and t.claim_code = c.claim_code
+where c.report_id in (select report_id from dim_reports)

@@ -13,3 +13,4 @@ select
     f.col_code
 from stg_cells c
 left join stg_facts f on f.report_id = c.report_id and f.locator = c.locator
+where c.report_id in (select report_id from dim_reports)

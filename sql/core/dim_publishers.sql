@@ -11,7 +11,7 @@ with ranked as (
         min(report_year) over (partition by publisher_key) as first_year,
         max(report_year) over (partition by publisher_key) as last_year
     from stg_reports
-    where publisher_key is not null
+    where publisher_key is not null and report_id in (select report_id from dim_reports)  -- aliases are not reports
 )
 select
     publisher_key,

@@ -9,5 +9,5 @@ select
     f.locator,
     f.note
 from stg_facts f
-join stg_reports r using (report_id)
+join dim_reports r using (report_id)  -- reports only: an alias's copy of the facts is not repeated
 where f.table_code = 'reviews_litigation' and f.row_code = 'admin_review'

@@ -1,4 +1,4 @@
--- One row per report × applicant column: the share of new applications from that kind of applicant.
+-- One row per counted report (dim_reports.is_counted) × applicant column: the share of new applications from that kind of applicant.
 -- applicant_share = new_received[applicant] / new_received[total] (NULL when the total is zero or unknown).
 select
     a.report_id,
@@ -12,4 +12,4 @@ join fct_applications t
     on t.report_id = a.report_id and t.outcome_code = 'new_received' and t.applicant_code = 'total'
 join dim_reports d on d.report_id = a.report_id
 where a.outcome_code = 'new_received' and a.applicant_code <> 'total'
-    and a.value_status in ('reported', 'inferred')
+    and a.value_status in ('reported', 'inferred') and d.is_counted

@@ -1,4 +1,5 @@
--- One row per report with table 3: the headline application numbers and rates of reference §9.
+-- One row per counted report with table 3 (dim_reports.is_counted: one per publisher and year): the headline
+-- application numbers and rates of reference §9.
 -- disclosure_rate = (granted + partially_granted) / total_handled; *_share = group sum / total_handled;
 -- carry_forward_rate = carried_forward / (new_received + carried_over). Only reported or inferred cells count;
 -- a rate is NULL when its denominator is zero or unknown.
@@ -35,3 +36,4 @@ select
     t.carried_forward / nullif(t.new_received + t.carried_over, 0) as carry_forward_rate
 from totals t
 join dim_reports d using (report_id)
+where d.is_counted

@@ -1,4 +1,4 @@
--- One row per report with table 4: review and litigation totals and the rates of reference §9.
+-- One row per counted report (dim_reports.is_counted) with table 4: review and litigation totals and the rates of reference §9.
 -- review_correction_rate = admin_review.corrected / admin_review.total;
 -- review_correction_rate_decided = corrected / (total − pending);
 -- litigation_correction_rate = corrected / total over both litigation blocks;
@@ -31,3 +31,4 @@ select
 from rl
 join dim_reports d using (report_id)
 left join v_application_metrics m using (report_id)
+where d.is_counted

@@ -37,5 +37,6 @@ select
     division_code,
     publisher_status,
     publisher_reason,
-    publisher_resolution_confidence
+    publisher_resolution_confidence,
+    facts_fingerprint
 from raw.raw_reports
