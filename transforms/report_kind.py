@@ -11,7 +11,7 @@ document is *not a report* only when it has none of
 3. a national table: a table mapped to a template, or a label only the national tables carry
    (本年新收政府信息公开申请…) anywhere in its text, so a report whose tables could not be read
    stays a report (``no_tables``);
-4. a label of the pre-2019 reports' statistics (transforms/pre2019.py).
+4. a label of the pre-2019 reports' statistics (the registry's ``old_forms``, as transforms/pre2019.py reads them).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from common.document import Document
 from common.sections import split_sections
 from common.text import compact
-from transforms.pre2019 import NATIONAL_MARKERS, PRE2019_MARKERS
+from transforms.registry import load_registry
 
 TITLE_WINDOW = 3000  # characters of text (whitespace removed) searched for a report title
 _REPORT_TITLE = re.compile(r"(?:19|20)\d{2}年.{0,40}?政府(?:信息|资讯)公开.{0,8}?(?:报告|年报)")
@@ -39,8 +39,10 @@ def has_report_title(doc: Document) -> bool:
 
 
 def has_report_labels(doc: Document) -> bool:
-    """A label only national or pre-2019 report tables carry, in the text or in any table cell."""
-    markers = NATIONAL_MARKERS + PRE2019_MARKERS
+    """A label only national or pre-2019 report tables carry (the registry's ``old_forms`` markers), in the text
+    or in any table cell."""
+    forms = load_registry().old_forms
+    markers = (*forms.get("national_markers", ()), *forms.get("markers", ()))
     lines = [doc.text] + [cell.text for table in doc.tables for cell in table.cells]
     return any(marker in compact(line) for line in lines for marker in markers)
 
