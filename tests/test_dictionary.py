@@ -74,7 +74,7 @@ def test_apply_comments_leaves_a_comment_on_every_table_and_column(con):
     comment = con.execute("select comment from duckdb_columns() where table_name = 'fct_applications'"
                           " and column_name = 'outcome_code'").fetchone()[0]
     assert comment == "Row of table 3 (see code list outcome_code)."
-    shared = con.execute("select comment from duckdb_columns() where table_name = 'chk_cross_year'"
+    shared = con.execute("select comment from duckdb_columns() where table_name = 'chk_identities'"
                          " and column_name = 'status'").fetchone()[0]
     assert shared == "Verdict (see code list check_status)."
 

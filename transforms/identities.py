@@ -123,7 +123,7 @@ def _instances(registry: Registry, template: Template, table: str, identities: t
 def term_rows(registry: Registry) -> list[dict]:
     """The rows of the warehouse's ``identity_terms`` table: every term of every identity, per template version.
 
-    The SQL checks (sql/checks/chk_identities.sql, chk_cross_year.sql) evaluate exactly these, so the
+    The SQL check model (sql/checks/chk_identities.sql) evaluates exactly these, so the
     checks in the warehouse and the identities that arbitrate readings are one declaration.
     """
     rows = []

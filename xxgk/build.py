@@ -117,7 +117,7 @@ def attach_crawl_state(con: duckdb.DuckDBPyConnection, db: Path) -> None:
 
 def load_identity_terms(con: duckdb.DuckDBPyConnection) -> None:
     """identity_terms: every term of every identity the template registry declares, per template version;
-    the SQL checks (sql/checks/chk_identities.sql, chk_cross_year.sql) evaluate exactly these."""
+    the SQL checks (sql/checks/chk_identities.sql) evaluate exactly these."""
     import polars as pl
 
     from transforms.identities import term_rows

@@ -1,12 +1,26 @@
--- One row per report × identity × scope (a column, a row, a block of table 4): the within-report identities (勾稽关系) as the template registry declares them (transforms/registry/*.yaml → identity_terms), on reported cells only.
--- A blank, placeholder, missing or inferred term makes the scope not assessable; a scope whose cells the report's template lacks gives no row.
-with terms as (
-    select * from identity_terms
-    where check_code not in (select check_code from identity_terms where year_offset <> 0)
+-- One row per report × identity × scope (a column, a row, a block of table 4), and for a cross-year identity × last year's report of the same publisher: the identities (勾稽关系) as the template registry declares them (transforms/registry/*.yaml → identity_terms), on reported cells only.
+-- A blank, placeholder, missing or inferred term makes the scope not assessable; a scope whose cells the report's template lacks gives no row. A cross-year identity (a term `@-1`) is the one of the current report's template, its last-year terms read whatever template that report used; only the counted report of each publisher and year takes part, so the join stays linear however many copies a publisher has.
+with cross_year as (
+    select distinct check_code from identity_terms where year_offset <> 0
+),
+pairs as (
+    select report_id as cur_id, report_id as prev_id, null::integer as prev_year, false as is_cross
+    from dim_reports
+    union all
+    select cur.report_id, prev.report_id, prev.report_year, true
+    from dim_reports cur
+    join dim_reports prev
+        on prev.publisher_key = cur.publisher_key
+        and prev.report_year = cur.report_year - 1
+    where cur.publisher_key is not null and cur.is_counted and prev.is_counted
+),
+versions as (
+    select distinct report_id, table_code, template_version from facts
 ),
 applied as (
     select
-        f.report_id,
+        p.cur_id as report_id,
+        p.prev_year,
         t.check_code,
         t.for_each,
         case when t.for_each = 'column' then f.col_code else f.row_code end as scope_code,
@@ -15,23 +29,28 @@ applied as (
         f.value_status,
         t.n_terms,
         t.severity
-    from facts f
-    join terms t
-        on t.table_code = f.table_code
-        and t.template_version = f.template_version
+    from pairs p
+    join versions v on v.report_id = p.cur_id
+    join identity_terms t
+        on t.table_code = v.table_code
+        and t.template_version = v.template_version
+        and (t.check_code in (select check_code from cross_year)) = p.is_cross
+    join facts f
+        on f.report_id = case when t.year_offset = 0 then p.cur_id else p.prev_id end
+        and f.table_code = t.table_code
         and t.term_code = case when t.for_each = 'column' then f.row_code else f.col_code end
 ),
 scopes as (
     select
         report_id,
         check_code,
-        for_each || ':' || scope_code as scope,
+        for_each || ':' || scope_code || coalesce(' vs ' || prev_year, '') as scope,
         sum(signed_value) filter (where side = 'expected') as expected,
         sum(signed_value) filter (where side = 'actual') as actual,
         count(*) filter (where value_status <> 'reported') as n_unusable,
         any_value(severity) as severity
     from applied
-    group by report_id, check_code, for_each, scope_code
+    group by report_id, prev_year, check_code, for_each, scope_code
     having count(*) = max(n_terms)
 )
 select

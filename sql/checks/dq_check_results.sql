@@ -2,6 +2,4 @@
 -- Nothing is dropped or corrected: a failing table keeps its published numbers.
 select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_identities
 union all
-select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_cross_year
-union all
 select report_id, check_code, scope, expected, actual, status, severity, tolerance from chk_narrative
