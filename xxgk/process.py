@@ -27,6 +27,7 @@ from transforms.infer import infer_missing
 from transforms.mapper import map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
+from transforms.ocr_accept import OcrSummary, accept_ocr
 from transforms.pre2019 import is_pre2019
 from transforms.registry import load_registry
 from xxgk.reading import read_bytes
@@ -41,13 +42,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _report_status(mapped: MappedReport, doc: Document, template_version: str | None) -> tuple[str, str | None]:
+def _report_status(mapped: MappedReport, doc: Document, template_version: str | None,
+                   ocr: OcrSummary | None = None) -> tuple[str, str | None]:
     registry = load_registry()
     found = [t for t in registry.table_codes if t in mapped.templates]
     if template_version == registry.old_forms.get("version"):
         return "loaded", "pre-2019 report: narrative only, no national tables"
     if not found:
-        return "no_tables", "no statistical table found (narrative-only report or tables as images)"
+        unread = [w for w in doc.warnings if w.startswith("ocr_unavailable")]
+        return "no_tables", "no statistical table found (narrative-only report or tables as images)" + (
+            f"; {unread[0]}" if unread else "")
     reasons = []
     failing = [v for v in evaluate(registry, mapped.facts, mapped.templates)
                if v.status == "fail" and v.instance.identity.severity == "error"]
@@ -65,10 +69,15 @@ def _report_status(mapped: MappedReport, doc: Document, template_version: str | 
     if counts["text"]:
         reasons.append(f"{counts['text']} cells not readable as numbers")
     if counts["inferred"]:
-        notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note})
+        notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note
+                        and not f.note.startswith("OCR confidence")})  # OCR corrections: ocr.describe() counts them
         reasons.append(f"{counts['inferred']} cells inferred ({'; '.join(notes)})")
     if failing:
         return "inconsistent", "; ".join(reasons)
+    if ocr is not None:
+        if not ocr.accepted:
+            return "unverified", "; ".join([ocr.describe(), *reasons])
+        return ("partial" if reasons else "loaded"), "; ".join([ocr.describe(), *reasons])
     return ("partial", "; ".join(reasons)) if reasons else ("loaded", None)
 
 
@@ -82,9 +91,11 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     base = _base(item, data)
     rid = base["report_id"]
     try:
-        source_format, doc = read_bytes(data, item.name or item.path, item.http_charset)
+        source_format, doc = read_bytes(data, item.name or item.path, item.http_charset,
+                                        str(Path(item.path).parent) if item.path else None)
         stage = "map"
         mapped = map_document(doc)
+        ocr = accept_ocr(mapped, doc)
         infer_missing(mapped)
     except ExtractionError as exc:
         return _failed(base, "extract", exc.code, exc.message)
@@ -103,7 +114,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         template_version = load_registry().old_forms["version"]
         for row in mapped.unmapped:
             row.reason = "pre-2019 statistics table: its categories do not map to the national templates"
-    status, reason = _report_status(mapped, doc, template_version)
+    status, reason = _report_status(mapped, doc, template_version, ocr)
     report = base | {
         "source_format": source_format,
         "layout": doc.layout,
