@@ -156,15 +156,21 @@ def _read_cells(clean: np.ndarray, grid, ch: int, scale: float) -> list[tuple[st
         width = sum(p.shape[1] for p in pieces) + gap * (len(pieces) + 1)
         line = np.full((height, width), 255, np.uint8)
         x = gap
+        spans = []
         for piece in pieces:
             y = (height - piece.shape[0]) // 2
             line[y:y + piece.shape[0], x:x + piece.shape[1]] = piece
+            spans.append((x - gap // 2, x + piece.shape[1] + gap // 2))
             x += piece.shape[1] + gap
-        words = read_words(line)
-        if len(words) == len(items):
-            readings = [(w.text, w.confidence) for w in words]
-        else:  # the line did not split into one word per cell: each cell alone
-            readings = [_alone(piece, pad) for piece in pieces]
+        found: list[list] = [[] for _ in pieces]
+        for word in read_words(line):
+            middle = (word.box[0] + word.box[2]) / 2
+            k = next((k for k, (a, b) in enumerate(spans) if a <= middle < b), None)
+            if k is not None:
+                found[k].append(word)
+        # a word the line read per cell, placed by where it stands; a cell it left empty is read alone
+        readings = [("".join(w.text for w in ws), min(w.confidence for w in ws)) if ws else _alone(piece, pad)
+                    for ws, piece in zip(found, pieces, strict=True)]
         for (i, _crop), piece, (text, confidence) in zip(items, pieces, readings, strict=True):
             alternatives: tuple[str, ...] = ()
             if confidence < LOW_CONFIDENCE or _LATIN.search(text):

@@ -6,7 +6,7 @@ Why Tesseract (measured on the rendered fixtures, one core): a page's value cell
 row lines take 0.3–0.6 s and its narrative 2–3.5 s; RapidOCR (ONNX, models in the wheel) took
 20 s a page and missed lone ``0`` cells. Tesseract misreads lone digits in a crop of their own
 (``1`` as ``工``), so short cells are read together as one line per table row, three character
-heights apart: the LSTM then reads them in context, and the words map back to cells in order.
+heights apart: the LSTM then reads them in context, and the words map back to cells by where they stand.
 
 ``unavailable_reason()`` says why OCR cannot run (no engine, no language data); the readers turn
 that into the ingest error ``ocr_unavailable``. ``XXGK_TESSDATA`` names the language-data folder

@@ -158,7 +158,8 @@ def accept_ocr(mapped: MappedReport, doc: Document, registry: Registry | None = 
                 if f.value_status in ("reported", "text")}
         corrections = _search(insts, values, alts) if any(i.verdict(values.get) == "fail" for i in insts) else None
         corrections = corrections or {}
-        corrections.update(_fill_unread(insts, {**values, **corrections}, alts, ocr))
+        corrections.update(_fill_unread(insts, {**values, **corrections}, alts, ocr,
+                                        {key: cells[f.locator].alternatives for key, f in ocr.items()}))
         for key, value in corrections.items():
             values[key] = value
         for key, fact in ocr.items():
@@ -166,7 +167,8 @@ def accept_ocr(mapped: MappedReport, doc: Document, registry: Registry | None = 
     return summary
 
 
-def _fill_unread(insts: list[Instance], values: dict, alts: dict, ocr: dict) -> dict[Key, Decimal]:
+def _fill_unread(insts: list[Instance], values: dict, alts: dict, ocr: dict,
+                 cell_alts: dict[Key, tuple[str, ...]]) -> dict[Key, Decimal]:
     """Cells OCR read as no number (``工``): the value an identity needs, when it is one of their readings
     and every identity the cell takes part in then holds."""
     filled: dict[Key, Decimal] = {}
@@ -180,10 +182,19 @@ def _fill_unread(insts: list[Instance], values: dict, alts: dict, ocr: dict) -> 
         need = needs.pop()
         trial = {**values, key: need}
         mine = [i for i in insts if key in i.keys]
-        if need in alts[key] and all(i.verdict(trial.get) == "pass" for i in mine):
+        own = [parse_value(t).decimal for t in ((fact.raw_text or "").translate(LOOKALIKE), *cell_alts.get(key, ()))
+               if parse_value(t).status == "reported"]
+        if need in own and all(i.verdict(trial.get) == "pass" for i in mine):
             filled[key] = need
             values[key] = need
     return filled
+
+
+def _telling(inst: Instance, values: dict) -> bool:
+    """Whether an identity that holds says something of its cells: not ``x = x`` (one non-zero number on
+    each side, every other term 0), which holds just as well when one glyph was misread the same way in
+    both places (``1`` read ``4`` in a block's only result and in its total)."""
+    return sum(1 for k in inst.keys if values.get(k)) != 2
 
 
 def _judge(fact: Fact, key: Key, cell: Cell, insts: list[Instance], values: dict, new: Decimal | None,
@@ -191,7 +202,7 @@ def _judge(fact: Fact, key: Key, cell: Cell, insts: list[Instance], values: dict
     confidence = f"OCR confidence {cell.confidence:.2f}"
     mine = [i for i in insts if key in i.keys]
     verdicts = [(i, i.verdict(values.get)) for i in mine]
-    holds = sorted({i.name for i, v in verdicts if v == "pass"})
+    holds = sorted({i.name for i, v in verdicts if v == "pass" and _telling(i, values)})
     fails = [f"{i.name} {i.scope}" for i, v in verdicts if v == "fail"]
     if fact.value_status in ("blank", "placeholder"):
         summary.blank += 1
@@ -205,9 +216,7 @@ def _judge(fact: Fact, key: Key, cell: Cell, insts: list[Instance], values: dict
                      f"alternative the identities accept: {', '.join(holds)}")
         summary.corrected += 1
         return
-    if fact.value_status == "inferred" and fact.locator is None:
-        return
-    if fact.value_status == "reported":
+    if fact.value_status in ("reported", "inferred"):  # a placement of OCR cells is still an OCR reading
         fact.value_status = "ocr"
     if holds and not fails and all(v == "pass" for _, v in verdicts):
         fact.note = "; ".join(x for x in (fact.note, f"{confidence}; verified by {', '.join(holds)}") if x)
