@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core per worker: the process pool is the parallelism
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
     "/usr/share/tesseract-ocr/4.00/tessdata",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from common.document import Cell, Document, Table
+from common.document import Cell, Document
 from common.errors import ERROR_CODES
 from extractors.ocr_engine import unavailable_reason
 from tools.ocr_accuracy import MANIFEST, run_one
