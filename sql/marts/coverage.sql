@@ -1,5 +1,5 @@
 -- One row per publisher × report year (from the first to the last year seen): is there a usable report?
--- coverage_status: loaded (a fully read report) · partial (read with missing tables or cells) · failed (only unreadable
+-- coverage_status: loaded (a fully read report) · partial (read with missing tables or cells, or OCR tables unverified) · failed (only unreadable
 -- files) · missing (no report ingested). "Who has no usable report for 2020" is one query on this table.
 with years as (
     select unnest(range(min(report_year), max(report_year) + 1)) as report_year
@@ -9,7 +9,7 @@ best as (
     select
         publisher_key,
         report_year,
-        min(case status when 'loaded' then 1 when 'partial' then 2 when 'no_tables' then 3 else 4 end) as rank,
+        min(case status when 'loaded' then 1 when 'partial' then 2 when 'unverified' then 2 when 'no_tables' then 3 else 4 end) as rank,
         count(*) as n_reports
     from dim_reports
     where publisher_key is not null and report_year is not null
