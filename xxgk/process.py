@@ -33,7 +33,7 @@ from transforms.registry import load_registry
 from xxgk.reading import read_bytes
 from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, report_id_for
 
-EXTRACTOR_VERSION = "0.3.0"  # bump when extraction or mapping changes: every report is then read again
+EXTRACTOR_VERSION = "0.4.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
 FACT_COLUMNS = tuple(name for name in SCHEMA["raw_facts"] if name != "report_id")
 
