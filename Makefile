@@ -33,12 +33,21 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-# Debian packages the extractors use when present: LibreOffice converts DOC/WPS attachments.
+# Debian packages the extractors use when present: LibreOffice converts DOC/WPS attachments; Tesseract's
+# Simplified Chinese and English models let the OCR reader (tesserocr, from PyPI) read scanned PDFs and
+# table pictures; the WenQuanYi font draws the OCR fixtures (python -m tools.ocr_fixtures).
+TESSDATA_DEB := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing LibreOffice (DOC/WPS conversion)"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			libreoffice-writer-nogui >/dev/null) || echo "LibreOffice not installed: DOC/WPS files will be ingest errors"; \
+	fi
+	@if [ ! -f $(TESSDATA_DEB) ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Tesseract's chi_sim and eng models (OCR of scanned reports)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei >/dev/null) \
+			|| echo "Tesseract models not installed: scanned PDFs will be ingest errors (ocr_unavailable)"; \
 	fi
 
 install: $(VENV)/.installed

@@ -23,6 +23,8 @@ class Cell:
     row_span: int = 1
     col_span: int = 1
     locator: str = ""  # where the cell sits in the source: "line 123", "p2 r4 c5", "t1 r3 c2"
+    confidence: float | None = None  # read by OCR: the engine's confidence (0..1); None: printed text
+    alternatives: tuple[str, ...] = ()  # read by OCR: the engine's other readings of the cell
 
 
 @dataclass(slots=True)

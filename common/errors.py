@@ -16,6 +16,7 @@ ERROR_CODES: dict[str, str] = {
     "converter_missing": "a DOC/WPS file and no LibreOffice to convert it",
     "conversion_failed": "LibreOffice could not convert a DOC/WPS file",
     "conversion_timeout": "LibreOffice took too long to convert a DOC/WPS file",
+    "ocr_unavailable": "a scanned PDF (or pictures of tables) and no OCR engine or language data to read it",
     "extractor_unavailable": "the extractor for this format is not installed",
     "too_large": "over a size cap",
     "too_complex": "over a structure cap (tables, pages, nodes)",

@@ -201,8 +201,9 @@ def test_code_lists_match_the_code():
     assert set(_codes("claim_code")) == set(PATTERNS)
     assert set(_codes("publisher_kind")) == {v for k, v in vars(publishers).items() if k.startswith("KIND_")}
     assert set(_codes("resolution_status")) == {v for k, v in vars(publishers).items() if k.startswith("STATUS_")}
-    assert list(_codes("report_status")) == ["loaded", "partial", "no_tables", "inconsistent", "not_report", "failed"]
-    assert list(_codes("value_status")) == ["reported", "blank", "placeholder", "text", "missing", "inferred"]
+    assert list(_codes("report_status")) == ["loaded", "partial", "no_tables", "inconsistent", "unverified",
+                                             "not_report", "failed"]
+    assert list(_codes("value_status")) == ["reported", "blank", "placeholder", "text", "missing", "inferred", "ocr"]
 
 
 def test_code_values_in_the_warehouse_are_listed(con):

@@ -27,13 +27,14 @@ from transforms.infer import infer_missing
 from transforms.mapper import map_document
 from transforms.metadata import extract_meta
 from transforms.narrative import find_claims
+from transforms.ocr_accept import OcrSummary, accept_ocr
 from transforms.pre2019 import is_pre2019
 from transforms.registry import load_registry
 from transforms.report_kind import NOT_REPORT_REASON, is_not_report
 from xxgk.reading import read_bytes
 from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, report_id_for
 
-EXTRACTOR_VERSION = "0.3.0"  # bump when extraction or mapping changes: every report is then read again
+EXTRACTOR_VERSION = "0.4.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
 FACT_COLUMNS = tuple(name for name in SCHEMA["raw_facts"] if name != "report_id")
 
@@ -42,13 +43,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _report_status(mapped: MappedReport, doc: Document, template_version: str | None) -> tuple[str, str | None]:
+def _report_status(mapped: MappedReport, doc: Document, template_version: str | None,
+                   ocr: OcrSummary | None = None) -> tuple[str, str | None]:
     registry = load_registry()
     found = [t for t in registry.table_codes if t in mapped.templates]
     if template_version == registry.old_forms.get("version"):
         return "loaded", "pre-2019 report: narrative only, no national tables"
     if not found:
-        return "no_tables", "no statistical table found (narrative-only report or tables as images)"
+        unread = [w for w in doc.warnings if w.startswith("ocr_unavailable")]
+        return "no_tables", "no statistical table found (narrative-only report or tables as images)" + (
+            f"; {unread[0]}" if unread else "")
     reasons = []
     failing = [v for v in evaluate(registry, mapped.facts, mapped.templates)
                if v.status == "fail" and v.instance.identity.severity == "error"]
@@ -66,10 +70,15 @@ def _report_status(mapped: MappedReport, doc: Document, template_version: str | 
     if counts["text"]:
         reasons.append(f"{counts['text']} cells not readable as numbers")
     if counts["inferred"]:
-        notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note})
+        notes = sorted({f.note for f in mapped.facts if f.value_status == "inferred" and f.note
+                        and not f.note.startswith("OCR confidence")})  # OCR corrections: ocr.describe() counts them
         reasons.append(f"{counts['inferred']} cells inferred ({'; '.join(notes)})")
     if failing:
         return "inconsistent", "; ".join(reasons)
+    if ocr is not None:
+        if not ocr.accepted:
+            return "unverified", "; ".join([ocr.describe(), *reasons])
+        return ("partial" if reasons else "loaded"), "; ".join([ocr.describe(), *reasons])
     return ("partial", "; ".join(reasons)) if reasons else ("loaded", None)
 
 
@@ -83,9 +92,11 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
     base = _base(item, data)
     rid = base["report_id"]
     try:
-        source_format, doc = read_bytes(data, item.name or item.path, item.http_charset)
+        source_format, doc = read_bytes(data, item.name or item.path, item.http_charset,
+                                        str(Path(item.path).parent) if item.path else None)
         stage = "map"
         mapped = map_document(doc)
+        ocr = accept_ocr(mapped, doc)
         infer_missing(mapped)
     except ExtractionError as exc:
         return _failed(base, "extract", exc.code, exc.message)
@@ -112,7 +123,7 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         if publisher is None and item.publisher_hint:
             publisher, method, confidence = item.publisher_hint, "source_registry", 0.9
         match = resolve_publisher_fields(publisher, doc.text, year)
-        status, reason = _report_status(mapped, doc, template_version)
+        status, reason = _report_status(mapped, doc, template_version, ocr)
     report = base | {
         "source_format": source_format,
         "layout": doc.layout,

@@ -6,12 +6,15 @@ tables hold no report table (too few rows whose labels the registry knows), the 
 again as a borderless PDF's space-aligned layout text (``pdf_space``), as flattened text whose
 rows lost their separators (``<layout>_flat``, one row a line) or as a page-text dump whose rows
 and cells all run together (``<layout>_dump``, reference §8), and the reading that holds report
-tables is kept.
+tables is kept. A scanned PDF (no text layer) is read by OCR (``pdf_ocr``), and an HTML page or
+Word file without report tables has its pictures read by OCR (``html_ocr``, ``docx_ocr``:
+extractors/ocr.py); the numbers OCR reads are judged by the identities in transforms/ocr_accept.py.
 """
 
 from __future__ import annotations
 
 from common.document import Document, Table
+from common.errors import ExtractionError
 from extractors.detect import extract_bytes
 from transforms.dump import read_dump
 from transforms.flat import extract_flat, looks_flat
@@ -20,16 +23,50 @@ from transforms.segment import match_row_label
 MIN_TABLE_ROWS = 3  # rows with a template label that make an extracted table a report table
 
 
-def read_bytes(data: bytes, name: str = "", http_charset: str | None = None) -> tuple[str, Document]:
-    """(source_format, Document) of the reading that holds the report's tables; raises ExtractionError."""
-    fmt, doc = extract_bytes(data, name, http_charset)
+def read_bytes(data: bytes, name: str = "", http_charset: str | None = None,
+               base_dir: str | None = None) -> tuple[str, Document]:
+    """(source_format, Document) of the reading that holds the report's tables; raises ExtractionError.
+
+    ``base_dir``: the folder a local HTML page was read from (its relative ``<img>`` files are read).
+    """
+    try:
+        fmt, doc = extract_bytes(data, name, http_charset)
+    except ExtractionError as exc:
+        if exc.code != "no_text_layer":
+            raise
+        from extractors.ocr import extract_scanned_pdf
+
+        return "pdf", extract_scanned_pdf(data)
     if fmt == "text":
         if doc.layout != "text_plain":
             return fmt, doc
         if looks_flat(doc.text):
             return fmt, extract_flat(doc.text)
         return fmt, read_dump(doc.text) or doc
-    return fmt, _unflatten(doc, data if fmt == "pdf" else None)
+    doc = _unflatten(doc, data if fmt == "pdf" else None)
+    if fmt in ("html", "docx") and not has_report_table(doc):
+        doc = _read_pictures(fmt, data, doc, base_dir)
+    return fmt, doc
+
+
+def _read_pictures(fmt: str, data: bytes, doc: Document, base_dir: str | None) -> Document:
+    """A page or Word file whose tables are pictures: the pictures read by OCR after the text.
+
+    Kept only when the pictures hold a report table; without an OCR engine the document stays as
+    read, with a warning ``ocr_unavailable`` that the report's status reason repeats.
+    """
+    from extractors.ocr import read_pictures
+    from extractors.pictures import docx_pictures, html_pictures
+
+    pictures = html_pictures(data, base_dir) if fmt == "html" else docx_pictures(data)
+    if not pictures:
+        return doc
+    try:
+        read = read_pictures(pictures, doc.layout, doc)
+    except ExtractionError as exc:
+        doc.warnings.append(f"ocr_unavailable: {len(pictures)} pictures not read: {exc.message}")
+        return doc
+    return read if read is not None and has_report_table(read) else doc
 
 
 def has_report_table(doc: Document) -> bool:

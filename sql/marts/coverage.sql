@@ -1,7 +1,8 @@
 -- One row per publisher × report year (from the first to the last year seen): is there a usable report?
--- coverage_status: loaded (a fully read report) · partial (read with missing tables or cells) · failed (only unreadable
--- files) · missing (no report ingested). counted_report_id: the report the views count (dim_reports.is_counted).
--- Documents that are not reports stay out. "Who has no usable report for 2020" is one query on this table.
+-- coverage_status: loaded (a fully read report) · partial (read with missing tables or cells, or OCR tables unverified)
+-- · failed (only unreadable files) · missing (no report ingested). counted_report_id: the report the views count
+-- (dim_reports.is_counted). Documents that are not reports stay out. "Who has no usable report for 2020" is one query
+-- on this table.
 with years as (
     select unnest(range(min(report_year), max(report_year) + 1)) as report_year
     from dim_reports where report_year is not null and status <> 'not_report'
@@ -11,7 +12,7 @@ best as (
         publisher_key,
         report_year,
         min(case status when 'loaded' then 1 when 'partial' then 2 when 'no_tables' then 3
-            when 'inconsistent' then 2 else 4 end) as rank,
+            when 'inconsistent' then 2 when 'unverified' then 2 else 4 end) as rank,
         count(*) as n_reports,
         min(report_id) filter (where is_counted) as counted_report_id
     from dim_reports
