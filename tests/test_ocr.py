@@ -161,5 +161,5 @@ def test_fixture_read_without_silent_cells(fixture):
     result = run_one(entry)
     assert result.silent == 0, result.silent_cells
     assert result.status == "unverified"  # table 2 has no identity: never accepted by OCR
-    assert result.exact + result.corrected >= 30
+    assert result.exact + result.corrected >= 25  # a floor: most cells stay flagged (table 2 has no identity)
     assert result.seconds / max(result.pages, 1) < 8  # a few seconds a picture on one core

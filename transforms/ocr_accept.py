@@ -157,7 +157,7 @@ def accept_ocr(mapped: MappedReport, doc: Document, registry: Registry | None = 
         alts = {key: alternatives(f.raw_text, cells[f.locator]) for key, f in ocr.items()
                 if f.value_status in ("reported", "text")}
         corrections = _search(insts, values, alts) if any(i.verdict(values.get) == "fail" for i in insts) else None
-        corrections = corrections or {}
+        corrections = _confirmed(corrections or {}, insts, values)
         corrections.update(_fill_unread(insts, {**values, **corrections}, alts, ocr,
                                         {key: cells[f.locator].alternatives for key, f in ocr.items()}))
         for key, value in corrections.items():
@@ -188,6 +188,15 @@ def _fill_unread(insts: list[Instance], values: dict, alts: dict, ocr: dict,
             filled[key] = need
             values[key] = need
     return filled
+
+
+def _confirmed(corrections: dict[Key, Decimal], insts: list[Instance], values: dict) -> dict[Key, Decimal]:
+    """The corrections, when each corrected cell then takes part in an identity that holds and says something
+    of it (not ``x = x``); else none: a change only a trivial identity accepts may copy a second misread."""
+    trial = {**values, **corrections}
+    told = all(any(key in i.keys and _telling(i, trial) and i.verdict(trial.get) == "pass" for i in insts)
+               for key in corrections)
+    return corrections if told else {}
 
 
 def _telling(inst: Instance, values: dict) -> bool:
