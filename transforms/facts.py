@@ -88,7 +88,7 @@ def facts_of_choice(choice: Choice, bases: list[dict]) -> list[Fact]:
     """The facts of one row from what the identities chose for it (``bases``: one per target)."""
     row = choice.row
     facts = []
-    derived = _derived_note(choice)
+    derived = _derived_note(choice) if choice.kind not in (None, "as_printed") else None
     unresolved = f"{choice.reason} (run {row.raw!r})" if row.is_run else choice.reason
     for i, (piece, base) in enumerate(zip(choice.pieces, bases, strict=True)):
         money = i in row.money

@@ -10,24 +10,17 @@ that nothing breaks goes to the oldest version.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from common.text import compact
 from transforms.registry import Registry
 
 
-def _unique_best(scores: dict[str, float]) -> str | None:
-    if not scores:
-        return None
-    best = max(scores.values())
-    winners = [v for v, s in scores.items() if s == best]
-    return winners[0] if len(winners) == 1 else None
-
-
-def _pick(registry: Registry, rules: Iterable[dict[str, float]]) -> str:
+def _pick(registry: Registry, rules: Iterable[Callable[[], dict[str, float]]]) -> str:
+    """The version every rule in turn keeps (a rule is computed only while versions are still tied)."""
     candidates = list(registry.versions)
-    for scores in rules:
-        scores = {v: s for v, s in scores.items() if v in candidates}
+    for rule in rules:
+        scores = {v: s for v, s in rule().items() if v in candidates}
         best = max(scores.values(), default=None)
         if best is None:
             continue
@@ -41,16 +34,20 @@ def proactive_version(registry: Registry, rows: list[tuple[str, int]], header_vo
                       text: str | None = None) -> str:
     """The version of table 2 from its header votes, the report text, and its rows as (item_code, values printed)."""
     found = {code for code, _ in rows}
-    flat = compact(text) if text else ""
     templates = registry.templates
+
+    def in_text() -> dict[str, float]:
+        flat = compact(text) if text else ""
+        return {v: sum(flat.count(label) for label in t.detect) for v, t in templates.items()} if flat else {}
+
     return _pick(registry, [
-        header_votes or {},
-        {v: sum(flat.count(label) for label in t.detect) for v, t in templates.items()} if flat else {},
-        {v: len(found & {i.code for i in t.items}) - len(found - {i.code for i in t.items})
-         for v, t in templates.items()},
-        {v: sum(1 for code, n in rows if t.item(code) and len(t.item(code).metrics) == n)
-         for v, t in templates.items()},
-        {v: -len({i.code for i in t.items} - found) for v, t in templates.items()},
+        lambda: header_votes or {},
+        in_text,
+        lambda: {v: len(found & {i.code for i in t.items}) - len(found - {i.code for i in t.items})
+                 for v, t in templates.items()},
+        lambda: {v: sum(1 for code, n in rows if t.item(code) and len(t.item(code).metrics) == n)
+                 for v, t in templates.items()},
+        lambda: {v: -len({i.code for i in t.items} - found) for v, t in templates.items()},
     ])
 
 
@@ -59,6 +56,7 @@ def applications_version(registry: Registry, codes: Iterable[str]) -> str:
     found = set(codes)
     templates = registry.templates
     return _pick(registry, [
-        {v: len(found & set(t.application_rows)) - len(found - set(t.application_rows)) for v, t in templates.items()},
-        {v: -len(set(t.application_rows) - found) for v, t in templates.items()},
+        lambda: {v: len(found & set(t.application_rows)) - len(found - set(t.application_rows))
+                 for v, t in templates.items()},
+        lambda: {v: -len(set(t.application_rows) - found) for v, t in templates.items()},
     ])
