@@ -143,7 +143,7 @@ def measure_markup(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int =
 
 def check_markup(text: str, what: str = "the page") -> MarkupStats:
     """``measure_markup``, raising ``ExtractionError("too_complex")`` when a cap is passed."""
-    stats = measure_markup(text)
+    stats = measure_markup(text, MAX_ELEMENTS, MAX_DEPTH, MAX_NESTING_WORK)  # the caps as they are now
     if stats.exceeded:
         raise ExtractionError("too_complex", f"{what} has {stats.exceeded} (HTML structure caps: "
                                              f"{MAX_ELEMENTS:,} elements, {MAX_DEPTH:,} deep)")
