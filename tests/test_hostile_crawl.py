@@ -277,6 +277,12 @@ def test_a_robots_txt_over_500_kib_is_read_up_to_500_kib_and_applies(tmp_path):
         (["private", "2022.html"], "robots_disallowed")]
     (verdict,) = result.robots
     assert (verdict.verdict, verdict.truncated) == ("rules", True) and "first 512000 bytes" in verdict.reason
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    try:
+        assert con.execute("select bytes, error_code, error_message from fetch_log where uri like '%/robots.txt'"
+                           ).fetchall() == [(512000, None, "body cut at its first 512000 bytes")]
+    finally:
+        con.close()
 
 
 def test_robots_txt_redirects_are_followed_to_another_host_and_nothing_else_is_fetched_there(tmp_path):
@@ -486,3 +492,31 @@ def test_decoded_pages_are_not_kept_for_the_whole_crawl(tmp_path):
     print(f"\n{n} pages of 8 MB: crawler peak RSS {out['peak_mb']:.0f} MB, {out['seconds']:.1f} s")
     assert len(out["documents"]) == n and out["failures"] == []
     assert out["peak_mb"] < 200  # 311 MB before: every decoded page was kept for the whole crawl
+
+
+@pytest.mark.slow
+def test_a_killed_crawl_leaves_no_parser_process(tmp_path):
+    """Parser processes exit by themselves when the crawl's process is gone (SIGKILL: no cleanup ran)."""
+    import os
+    import signal
+
+    from tests.test_hostile_ingest import _gone_within, _session_processes
+
+    site = FakeSite().start()
+    try:
+        site.routes["/robots.txt"] = lambda req: Reply(404, b"")
+        site.routes["/slow/index.html"] = static(_deep_page(40_000, 150_000), "text/html")
+        src = _source("慢县", site, "/slow/index.html", parse_timeout=120, source_deadline=120, max_bytes=8 * 2**20)
+        proc = subprocess.Popen([sys.executable, "-c", CRAWL_SCRIPT, json.dumps([src]), str(tmp_path)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not any("multiprocessing.spawn" in p for p in _session_processes(proc.pid)):
+            assert time.monotonic() < deadline and proc.poll() is None, "no parser process started"
+            time.sleep(0.1)
+        while not site.requests("/slow/index.html"):  # the page is being parsed
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert _gone_within(proc.pid, 5) == []
+    finally:
+        site.stop()

@@ -84,9 +84,12 @@ def test_a_page_nested_a_million_deep_is_refused_at_ingest_and_links_and_special
 
 def _lift_structure_caps_and_extract(items):
     """In the worker: the structure caps lifted, so the nested page reaches lexbor and stays inside it."""
-    import common.markup
-
-    common.markup.MAX_ELEMENTS = common.markup.MAX_DEPTH = common.markup.MAX_NESTING_WORK = 10**18
+    try:
+        import common.markup
+    except ImportError:  # no caps to lift
+        pass
+    else:
+        common.markup.MAX_ELEMENTS = common.markup.MAX_DEPTH = common.markup.MAX_NESTING_WORK = 10**18
     return extract_items(items)
 
 

@@ -276,7 +276,8 @@ class _Crawler:
                 if kind in ("listing", "page") and fetched.is_html:
                     await self._parse(url, src, kind, fetched, cached_charset, referrer)
                 self.state.cache_put(url, res, media_type, fetched.charset)
-            elif not res.ok and not (kind == "robots" and res.http_status and 400 <= res.http_status < 500):
+            elif not res.ok and not (kind == "robots" and res.http_status and 400 <= res.http_status < 500
+                                     and res.http_status != 429):
                 self._fail(url, src, kind, res.error_code or "error", res.error_message or "", res.http_status,
                            referrer)
         except Exception as exc:  # e.g. the stored file vanished: this URL fails, the crawl goes on

@@ -45,7 +45,7 @@ def rules_from_response(status: int | None, body: bytes | None) -> RobotsRules:
             return RobotsRules(parser=Protego.parse(text))
         except Exception as exc:  # protego on hostile input: rules nobody can read, so nothing is fetched
             return RobotsRules(allow_all=False, reason=f"unparseable robots.txt: {type(exc).__name__}: {exc}")
-    if status is not None and 400 <= status < 500:
+    if status is not None and 400 <= status < 500 and status != 429:  # 429: the host is busy, not rule-less
         return RobotsRules(allow_all=True, reason=f"robots.txt answered {status}")
     return RobotsRules(allow_all=False, reason="robots.txt unreachable" if status is None
                        else f"robots.txt answered {status}")
