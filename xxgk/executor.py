@@ -41,7 +41,6 @@ _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _PRIVATE_POOLS: set[ProcessPoolExecutor] = set()  # one-process pools of re-runs, killed on a stop too
 _KILLED: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # broken on purpose: nothing is re-run
-_ENDED: set[str] = set()  # spool folders of runs that ended: no task of theirs starts a worker any more
 
 
 class RunStopped(Exception):
@@ -100,7 +99,7 @@ def shared_pool(workers: int, folder: str | None = None) -> ProcessPoolExecutor 
     if workers <= 1:
         return None
     with _POOL_LOCK:
-        if stopping.stopping() or folder is not None and str(folder) in _ENDED:
+        if stopping.stopping() or folder is not None and not os.path.isdir(folder):  # its run has ended
             raise RunStopped("the run has ended: no batch of it starts any more")
         if _POOL is None:
             _POOL = new_pool(workers)
@@ -139,12 +138,21 @@ def extract_batch(items: list[SourceItem], workers: int, folder: str, name: str)
 
 
 def end_run(folder: Path | str, *, failed: bool = False) -> None:
-    """The end of an ingest run: its tasks start no worker any more, the shared pool goes (killed when the run
-    failed or was stopped, so nothing writes into the spool folder any more), then the spool folder goes."""
+    """The end of an ingest run: the shared pool goes (its workers killed when the run failed or was stopped,
+    so nothing writes into the spool folder any more), then the spool folder, all under the pool lock: a task
+    of the run that starts after that finds no folder and starts no worker (``RunStopped``)."""
+    global _POOL
     with _POOL_LOCK:
-        _ENDED.add(str(folder))
-    discard_pool(kill=failed)
-    shutil.rmtree(folder, ignore_errors=True)
+        pools = [_POOL] if _POOL is not None else []
+        _POOL = None
+        if failed:
+            pools += list(_PRIVATE_POOLS)
+        for pool in pools:
+            if failed:
+                kill_workers(pool)
+            else:
+                pool.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def extract_one_by_one(items: list[SourceItem], folder: str | None = None) -> ExtractedBatch:
@@ -185,7 +193,7 @@ def extract_one_by_one(items: list[SourceItem], folder: str | None = None) -> Ex
 
 def _private_pool(folder: str | None) -> ProcessPoolExecutor:
     with _POOL_LOCK:
-        if stopping.stopping() or folder is not None and str(folder) in _ENDED:
+        if stopping.stopping() or folder is not None and not os.path.isdir(folder):  # its run has ended
             raise RunStopped("the run has ended: no batch of it starts any more")
         pool = new_pool(1)
         _PRIVATE_POOLS.add(pool)

@@ -256,13 +256,13 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
             raise ExtractionError("not_regular_file", f"{_kind(info.st_mode)}, not a regular file: not read")
         if info.st_size > max_bytes:
             raise too_large("any file", info.st_size, max_bytes)
-        chunks, size = [], 0
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > max_bytes:
-                raise too_large("any file", size, max_bytes)
-        return b"".join(chunks)
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as fh:
+            data = fh.read(info.st_size + 1)  # one buffer of the file's size, as Path.read_bytes
+            if len(data) > info.st_size:  # it grows while it is read: read on, up to the cap
+                data += fh.read(max_bytes + 1 - len(data))
+        if len(data) > max_bytes:
+            raise too_large("any file", len(data), max_bytes)
+        return data
     finally:
         os.close(fd)
 
