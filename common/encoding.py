@@ -41,6 +41,10 @@ _GB_LABELS = {
 }
 # Single-byte Western labels: they never fail to decode, so check for UTF-8 first.
 _SINGLE_BYTE = {"iso8859-1", "ascii", "cp1252"}
+# Python codecs that are no web page charset: a page declaring one (``charset="punycode"``,
+# ``"undefined"``, ``"unicode_escape"`` ...) is decoded as if it declared nothing.
+_NOT_WEB_CHARSETS = {"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape", "charmap",
+                     "utf-7", "palmos"}
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -67,9 +71,12 @@ def normalize_charset(label: str | None) -> str | None:
     if name in ("utf8", "unicode-1-1-utf-8", "x-unicode20utf8"):
         name = "utf-8"
     try:
-        codec = codecs.lookup(name).name
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
         return None
+    codec = info.name
+    if not getattr(info, "_is_text_encoding", True) or codec in _NOT_WEB_CHARSETS:
+        return None  # bytes-to-bytes codecs (base64, zlib ...) and codecs no page is written in
     if codec in ("gbk", "gb2312"):
         return "gb18030"
     return codec
@@ -78,7 +85,7 @@ def normalize_charset(label: str | None) -> str | None:
 def _strict(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError, ValueError, TypeError):  # UnicodeError: e.g. punycode's own errors
         return None
 
 
@@ -123,7 +130,7 @@ def _detect(data: bytes) -> tuple[str, str]:
         codec = normalize_charset(best.encoding) or best.encoding
         try:
             return data.decode(codec, errors="replace"), codec
-        except LookupError:
+        except (UnicodeError, LookupError, ValueError, TypeError):
             pass
     gb = data.decode("gb18030", errors="replace")
     if _reads_as_chinese(gb) and gb.count("\ufffd") * 100 < len(gb):

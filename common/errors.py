@@ -7,6 +7,7 @@ ERROR_CODES: dict[str, str] = {
     "binary_garbage": "the bytes are neither a document nor text",
     "unsupported_format": "a format the extractors do not read (a zip that is not a Word file, markup without a page)",
     "unreadable_file": "the file could not be opened or read from disk",
+    "not_regular_file": "a FIFO, device or socket named as input: never read",
     "pdf_unreadable": "a damaged or encrypted PDF",
     "no_text_layer": "a PDF without a text layer (scanned pages)",
     "docx_unreadable": "a damaged Word (DOCX) file",
@@ -20,7 +21,7 @@ ERROR_CODES: dict[str, str] = {
     "extractor_unavailable": "the extractor for this format is not installed",
     "too_large": "over a size cap",
     "too_complex": "over a structure cap (tables, pages, nodes)",
-    "timeout": "reading the file took longer than its time budget",
+    "timeout": "reading the file took longer than its time budget (stopped inside native code if need be)",
     "worker_crashed": "the file killed its extraction process",
     "internal_error": "a bug: please report it",
 }

@@ -12,7 +12,8 @@ Decisions worth knowing:
 
 * Input over ``MAX_BYTES`` raises ``ExtractionError("too_large")``; a table whose spans cover
   more than ``html_tables.MAX_GRID_SLOTS`` slots or a page with more than ``MAX_TABLES`` tables
-  raises ``ExtractionError("too_complex")``; empty input raises ``ExtractionError("empty_file")``;
+  raises ``ExtractionError("too_complex")``, and so does a page over the structure caps of
+  ``common/markup.py`` (checked before parsing: elements, depth, nesting cost); empty input raises ``ExtractionError("empty_file")``;
   binary data (PDF/ZIP/OLE/image magic, NUL bytes, control characters) raises
   ``ExtractionError("binary_garbage")`` and text without a single HTML tag or body
   ``ExtractionError("unsupported_format")`` (codes: common/errors.py).
@@ -36,6 +37,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from common.document import Document, Table
 from common.encoding import decode_html
 from common.errors import ExtractionError, too_large
+from common.markup import check_markup
 from extractors.html_container import find_container, walk_container
 from extractors.html_tables import TableItem, merge_items, table_kind, table_lines
 from extractors.html_text import cell_text, normalize_inline
@@ -156,6 +158,7 @@ def extract_html(data: bytes, http_charset: str | None = None) -> Document:
         warnings.append("the page ends without </body> or </html>: truncated?")
     if text.count("\ufffd") > 10:
         warnings.append(f"decoding with {charset} replaced {text.count(chr(0xFFFD))} bytes")
+    check_markup(text)  # element count, depth and nesting cost, before the parser (quadratic in C) sees it
     tree = LexborHTMLParser(text)
     meta = _read_meta(tree)
     meta["charset"] = charset

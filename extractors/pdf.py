@@ -12,6 +12,13 @@ One-column "tables" (prose lines sitting on filled rectangles) are not tables: t
 stays in the narrative. Pages whose text layer is unmapped (``(cid:123)``, U+FFFD) are read
 again through pypdfium2's text layer.
 
+Budgets, because a PDF is hostile input (a 31 MB file of 300,000 empty pages took pdfplumber 46 s and
+1.5 GB just to list its pages): the page count is read first with pypdfium2 (its page tree, in C,
+lazily) and a file of more than ``MAX_PDF_PAGES`` pages is ``too_complex`` before pdfplumber opens
+it; at most ``MAX_PAGES`` pages are read; a page whose content streams are over
+``MAX_PAGE_CONTENT_BYTES`` is skipped (``page_too_complex`` warning); reading pages stops after
+``PAGES_SECONDS`` (``pages_truncated`` warning): what was read by then is kept.
+
 The parts live in their own modules: ``extractors/pdf_pages.py`` reads one page (lines, table
 pieces) and marks running lines; ``extractors/pdf_tables.py`` assembles pieces into tables across
 pages; ``extractors/pdf_narrative.py`` joins the narrative and picks the title. This module opens
@@ -21,6 +28,7 @@ the file, chooses the text layer per page, reads the metadata and puts the Docum
 from __future__ import annotations
 
 import io
+import time
 from typing import Any, Literal
 
 import pdfplumber
@@ -35,7 +43,10 @@ from extractors.pdf_tables import assemble_tables, is_value_text
 __all__ = ["extract_pdf", "is_page_number", "is_value_text", "layout_text", "unmapped_share"]
 
 MAX_BYTES = 100 * 1024 * 1024
-MAX_PAGES = 200
+MAX_PAGES = 200  # pages read; the rest of a longer file is skipped with a warning
+MAX_PDF_PAGES = 2000  # a file with more pages is refused (too_complex) before pdfplumber lists them
+MAX_PAGE_CONTENT_BYTES = 16 * 1024 * 1024  # a page whose content streams are larger is skipped
+PAGES_SECONDS = 60.0  # reading pages stops after this long; the pages read are kept
 MIN_TEXT_CHARS = 20  # fewer visible characters than this in the whole file: no text layer
 UNMAPPED_SHARE = 0.10  # share of (cid:..)/U+FFFD characters that triggers the pypdfium2 text layer
 
@@ -68,6 +79,9 @@ def extract_pdf(data: bytes, *, text_layer: TextLayer = "auto") -> Document:
     if b"%PDF-" not in data[:1024]:
         raise ExtractionError("pdf_unreadable", "not a PDF: no %PDF- header in the first 1024 bytes")
     warnings: list[str] = []
+    n_pages = page_count(data)
+    if n_pages is not None and n_pages > MAX_PDF_PAGES:
+        raise ExtractionError("too_complex", f"the PDF has {n_pages} pages, over the cap of {MAX_PDF_PAGES}")
     try:
         plumber = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types on hostile input
@@ -90,7 +104,17 @@ def extract_pdf(data: bytes, *, text_layer: TextLayer = "auto") -> Document:
         meta = _metadata(plumber, pdfium_doc, len(all_pages))
         read: list[Page] = []
         visible = 0
+        started = time.monotonic()
         for page in pages:
+            if read and time.monotonic() - started > PAGES_SECONDS:  # the first page is always read
+                warnings.append(f"pages_truncated: read {len(read)} pages in {PAGES_SECONDS:g} s, the budget for "
+                                f"reading pages; pages {page.page_number}-{len(pages)} skipped")
+                break
+            content = _content_bytes(page)
+            if content > MAX_PAGE_CONTENT_BYTES:
+                warnings.append(f"page_too_complex: p{page.page_number}: {content} bytes of content streams, over "
+                                f"the cap of {MAX_PAGE_CONTENT_BYTES}: page skipped")
+                continue
             try:
                 chars = [c["text"] for c in page.chars if not c["text"].isspace()]
             except Exception as exc:
@@ -108,6 +132,9 @@ def extract_pdf(data: bytes, *, text_layer: TextLayer = "auto") -> Document:
             except Exception as exc:
                 warnings.append(f"page_unreadable: p{page.page_number}: {type(exc).__name__}: {exc}")
         if not read:
+            if any(w.startswith(("page_too_complex", "pages_truncated")) for w in warnings):
+                raise ExtractionError("too_complex", "no page could be read within the caps: "
+                                                     + "; ".join(warnings[-3:]))
             raise ExtractionError("pdf_unreadable", "no page could be read: " + "; ".join(warnings[-3:]))
         if visible < MIN_TEXT_CHARS:
             raise ExtractionError(
@@ -137,13 +164,22 @@ def layout_text(data: bytes) -> list[str]:
     """
     if len(data) > MAX_BYTES or b"%PDF-" not in data[:1024]:
         return []
+    n_pages = page_count(data)
+    if n_pages is not None and n_pages > MAX_PDF_PAGES:
+        return []
     try:
         plumber = pdfplumber.open(io.BytesIO(data))
     except Exception:
         return []
     texts: list[str] = []
+    started = time.monotonic()
     try:
         for page in plumber.pages[:MAX_PAGES]:
+            if texts and time.monotonic() - started > PAGES_SECONDS:
+                break
+            if _content_bytes(page) > MAX_PAGE_CONTENT_BYTES:
+                texts.append("")
+                continue
             try:
                 texts.append(page.extract_text(layout=True) or "")
             except Exception:
@@ -153,6 +189,36 @@ def layout_text(data: bytes) -> list[str]:
     finally:
         _close(plumber, None)
     return texts
+
+
+def page_count(data: bytes) -> int | None:
+    """The number of pages by pypdfium2 (reads the page tree's counts, not the pages); None if it cannot say."""
+    try:
+        doc = pypdfium2.PdfDocument(data)
+    except Exception:
+        return None
+    try:
+        return len(doc)
+    except Exception:
+        return None
+    finally:
+        doc.close()
+
+
+def _content_bytes(page: Any) -> int:
+    """Bytes of a page's content streams as stored (0 when they cannot be read: the page's reader says why)."""
+    try:
+        from pdfminer.pdftypes import resolve1
+
+        contents = resolve1(page.page_obj.attrs.get("Contents"))
+        streams = contents if isinstance(contents, list) else [contents]
+        total = 0
+        for ref in streams:
+            stream = resolve1(ref)
+            total += len(getattr(stream, "rawdata", None) or getattr(stream, "data", None) or b"")
+        return total
+    except Exception:
+        return 0
 
 
 def _close(plumber: Any, pdfium_doc: Any | None) -> None:

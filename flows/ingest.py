@@ -11,7 +11,6 @@ defined``); real annotation objects travel with the function.
 """
 
 import os
-import shutil
 import sys
 import time
 from collections import deque
@@ -119,8 +118,8 @@ def ingest_flow(
                  f"({done}/{len(todo)} files, {time.perf_counter() - started:.1f}s, rss {executor.rss_mb():.0f} MB)")
     finally:
         con.close()
-        shutil.rmtree(folder, ignore_errors=True)
-        executor.discard_pool()  # the workers' memory goes back before the build needs it
+        # workers' memory back before the build; a failed or stopped run kills them; the spool folder goes
+        executor.end_run(folder, failed=sys.exc_info()[0] is not None)
     extract_load = time.perf_counter() - started
     timings = build_task(db)
     _log(f"build: {len(timings)} models in {sum(timings.values()):.1f}s ({db})")

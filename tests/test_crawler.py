@@ -56,6 +56,7 @@ def _source(site: FakeSite, **politeness: Any) -> Source:
         "publisher": PUBLISHER,
         "listing_urls": [f"{site.base}/xxgk/nb/index.html"],
         "allowed_hosts": [site.netloc],
+        "allow_private": True,  # the fake site is on 127.0.0.1
         "politeness": {**TEST_POLITENESS, **politeness},
     }]})[0]
 
@@ -478,7 +479,7 @@ def test_registry_errors_name_every_problem(tmp_path):
     with pytest.raises(SourcesError) as err:
         load_sources(path)
     assert err.value.problems == [
-        "sources[0].colour: unknown key (allowed: allowed_hosts, links, listing_urls, max_listing_pages, "
+        "sources[0].colour: unknown key (allowed: allow_private, allowed_hosts, links, listing_urls, max_listing_pages, "
         "max_reports, politeness, publisher)",
         "sources[0].listing_urls[0]: must be an absolute http(s) URL: 'ftp://a.gov.cn/x'",
         "sources[1].allowed_hosts[0]: must be a host name (optionally host:port), not a URL: 'https://b.gov.cn'",

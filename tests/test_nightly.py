@@ -63,6 +63,7 @@ def test_nightly_flow_crawls_ingests_builds_and_exports(tmp_path, prefect_harnes
             "  - publisher: 平潭综合实验区党工委管委会\n"
             f"    listing_urls: [{site.base}/nb/]\n"
             f"    allowed_hosts: ['{site.netloc}']\n"
+            "    allow_private: true\n"
             "    politeness: {rate: 50, concurrency: 2, timeout: 5, retries: 0}\n",
             encoding="utf-8",
         )

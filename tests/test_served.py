@@ -106,6 +106,7 @@ def test_served_nightly_schedules_runs_and_completes_a_triggered_run(tmp_path, f
         "  - publisher: 平潭综合实验区党工委管委会\n"
         f"    listing_urls: [{fake_site.base}/nb/]\n"
         f"    allowed_hosts: ['{fake_site.netloc}']\n"
+        "    allow_private: true\n"
         "    politeness: {rate: 50, concurrency: 2, timeout: 5, retries: 0}\n",
         encoding="utf-8",
     )

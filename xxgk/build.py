@@ -131,12 +131,25 @@ def load_identity_terms(con: duckdb.DuckDBPyConnection) -> None:
                 "registry, per template version: the checks evaluate these.'")
 
 
+def remove_stale_builds(db: Path) -> list[Path]:
+    """Build files (``.xxgk.duckdb.build-<pid>`` and its ``.wal``) of builds whose process is gone: a killed
+    build leaves them, the next build removes them (a live process's file is left alone)."""
+    removed = []
+    for stale in db.parent.glob(f".{db.name}.build-*"):
+        pid = stale.name.removeprefix(f".{db.name}.build-").removesuffix(".wal")
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
+
+
 def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, float]:
     """Write a fresh warehouse next to ``db`` from its staging file and swap it in."""
     db = Path(db)
     stage = staging_path(db)
     if not stage.exists():
         raise FileNotFoundError(f"no staging database at {stage}: ingest something first")
+    remove_stale_builds(db)
     tmp = db.with_name(f".{db.name}.build-{os.getpid()}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)

@@ -59,6 +59,15 @@ def _error(message: str) -> None:
     print(f"xxgk: error: {message}", file=sys.stderr)
 
 
+def _utf8_or_exit(path: Path, option: str) -> None:
+    """Where the run writes must be a UTF-8 path (Prefect sends flow parameters as JSON)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise SystemExit(f"xxgk: error: {option} {os.fsencode(path).decode('utf-8', 'backslashreplace')}: "
+                         "not valid UTF-8; choose a path with a UTF-8 name") from None
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Exit 0; 1 with ``--strict`` when a file failed; 2 when a path does not exist (nothing runs)."""
     from xxgk.outcomes import render_ingest
@@ -71,9 +80,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _error("nothing was ingested")
         return 2
     _prefect_env()
+    from xxgk.export import ExportError, check_export_target
+    from xxgk.sources_local import path_argument
+
+    _utf8_or_exit(args.db, "--db")
+    if args.export:
+        _utf8_or_exit(args.export, "--export")
+        try:  # refused before ingesting, not after
+            check_export_target(Path(args.db), args.export)
+        except ExportError as exc:
+            print(f"xxgk: export refused: {exc}", file=sys.stderr)
+            return 2
     from flows.ingest import run_ingest
 
-    summary = run_ingest([str(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
+    summary = run_ingest([path_argument(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
                          batch_size=args.batch_size, workers=args.workers,
                          export_dir=str(args.export) if args.export else None)
     if args.json:
@@ -173,9 +193,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from xxgk.export import export_parquet
+    from xxgk.export import ExportError, export_parquet
 
-    counts = export_parquet(Path(args.db), Path(args.out))
+    try:
+        counts = export_parquet(Path(args.db), Path(args.out))
+    except ExportError as exc:
+        print(f"xxgk: export refused: {exc}", file=sys.stderr)
+        return 2
     for table, n in counts.items():
         print(f"{table:28} {n:>10} rows")
     return 0
@@ -276,8 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from xxgk.stopping import install_stop_handlers
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    install_stop_handlers()  # SIGTERM/SIGINT: workers killed, temporary files removed, exit 130/143
+    if args.command == "ingest":
+        from xxgk.reaper import start_reaper
+
+        start_reaper()  # even a SIGKILLed ingest leaves no server, worker or tracker running
+    try:
+        return args.func(args)
+    except KeyboardInterrupt as exc:
+        signal_name = str(exc) or "stopped by SIGINT"
+        print(f"xxgk: {signal_name}; workers stopped, temporary files removed", file=sys.stderr)
+        return 143 if "SIGTERM" in signal_name else 130
 
 
 if __name__ == "__main__":

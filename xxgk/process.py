@@ -7,9 +7,12 @@ status ``failed`` and an error record saying why.
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import json
+import os
 import signal
+import stat
 import threading
 import time
 import traceback
@@ -36,6 +39,46 @@ from xxgk.records import FAILED_REPORT, SCHEMA, ReportRecords, SourceItem, repor
 
 EXTRACTOR_VERSION = "0.4.0"  # bump when extraction or mapping changes: every report is then read again
 FILE_SECONDS = 120  # one file's extraction budget in a worker; past it the file is an ingest error ``timeout``
+_HARD_LIMIT = False  # set in pool workers (xxgk/executor.py): a native watchdog ends a worker stuck in C code
+_DEVNULL = None
+
+
+def file_seconds() -> float:
+    """The per-file budget: ``XXGK_FILE_SECONDS`` from the environment (seen by spawned workers too), else
+    ``FILE_SECONDS``."""
+    value = os.environ.get("XXGK_FILE_SECONDS", "").strip()
+    try:
+        return float(value) if value and float(value) > 0 else float(FILE_SECONDS)
+    except ValueError:
+        return float(FILE_SECONDS)
+
+
+def hard_seconds(budget: float) -> float:
+    """When the native watchdog ends a worker: the budget, plus a quarter of it (at least 1 s) for the
+    Python time limit to end the file cleanly first."""
+    return budget + max(1.0, budget / 4)
+
+
+def enable_hard_limit() -> None:
+    """Arm the native watchdog per file in this process (a pool worker: dying costs only this file)."""
+    global _HARD_LIMIT, _DEVNULL
+    _HARD_LIMIT = True
+    if _DEVNULL is None:
+        _DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - kept open for the watchdog's whole life
+
+
+@contextmanager
+def hard_limit(seconds: float):
+    """In a pool worker, end the process after ``seconds`` even inside C code (faulthandler's watchdog runs
+    in a native thread that needs no GIL and no signal handler); elsewhere nothing."""
+    if not _HARD_LIMIT:
+        yield
+        return
+    faulthandler.dump_traceback_later(seconds, repeat=False, file=_DEVNULL, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 FACT_COLUMNS = tuple(name for name in SCHEMA["raw_facts"] if name != "report_id")
 
 
@@ -225,31 +268,60 @@ def failed_item(item: SourceItem, stage: str, code: str, message: str, data: byt
 
 
 def _failed(base: dict, stage: str, code: str, message: str) -> ReportRecords:
+    # a message may name a path that is not valid UTF-8 (undecodable bytes as surrogates): escape them
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     report = FAILED_REPORT | base | {"status": "failed", "status_reason": f"{code}: {message}"}
     error = {"report_id": base["report_id"], "source_uri": base["source_uri"], "sha256": base["sha256"],
              "stage": stage, "error_code": code, "message": message, "occurred_at": _now()}
     return ReportRecords(report=report, errors=[error])
 
 
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; a FIFO, device or socket is never read (a FIFO
+    would block, /dev/zero never end), nor is a file that grows past the cap while it is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ExtractionError("not_regular_file", f"{_kind(info.st_mode)}, not a regular file: not read")
+        if info.st_size > max_bytes:
+            raise too_large("any file", info.st_size, max_bytes)
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as fh:
+            data = fh.read(info.st_size + 1)  # one buffer of the file's size, as Path.read_bytes
+            if len(data) > info.st_size:  # it grows while it is read: read on, up to the cap
+                data += fh.read(max_bytes + 1 - len(data))
+        if len(data) > max_bytes:
+            raise too_large("any file", len(data), max_bytes)
+        return data
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
 def process_item(item: SourceItem, max_bytes: int = 256 * 1024 * 1024) -> ReportRecords | None:
     """Read one file and process it (None when its bytes equal the loaded version); never raises."""
     path = Path(item.path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise too_large("any file", size, max_bytes)
-        data = path.read_bytes()
+        data = read_regular_file(path, max_bytes)
         if item.known_sha256 and hashlib.sha256(data).hexdigest() == item.known_sha256:
             return None
     except (OSError, ExtractionError) as exc:
         code = exc.code if isinstance(exc, ExtractionError) else "unreadable_file"
         return failed_item(item, "read", code, str(getattr(exc, "message", exc)))
+    budget = file_seconds()
     try:
-        with time_limit(FILE_SECONDS):
+        with hard_limit(hard_seconds(budget)), time_limit(budget):
             return process_bytes(data, item)
     except FileTimeout:
         return failed_item(item, "extract", "timeout",
-                           f"reading the file took longer than {FILE_SECONDS} s (pathological layout?)", data)
+                           f"reading the file took longer than {budget:g} s (pathological layout?)", data)
     except Exception as exc:  # a bug after mapping (metadata, publisher, sections): this file fails, not the batch
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return failed_item(item, "describe", "internal_error", detail, data)

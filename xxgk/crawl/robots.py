@@ -1,7 +1,9 @@
 """robots.txt rules for one host, read with protego (wildcards, ``$``, Crawl-delay).
 
 Status handling follows RFC 9309: a 4xx robots.txt (none published) allows everything; a
-server error or an unreachable host disallows everything until the next crawl.
+server error or an unreachable host disallows everything until the next crawl. A larger file is
+read up to its first ``MAX_ROBOTS_BYTES`` (500 KiB, the least RFC 9309 lets a crawler parse) and
+those rules apply; redirects are followed up to five hops, to any host (xxgk/crawl/crawler.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from protego import Protego
 
 ROBOTS_AGENT = "xxgk"  # the product token matched against User-agent lines
-MAX_ROBOTS_BYTES = 512 * 1024
+MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least the first 500 KiB
 
 
 @dataclass(slots=True)
@@ -41,9 +43,9 @@ def rules_from_response(status: int | None, body: bytes | None) -> RobotsRules:
         text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
         try:
             return RobotsRules(parser=Protego.parse(text))
-        except Exception as exc:  # protego on hostile input: treat as unparseable, allow
-            return RobotsRules(allow_all=True, reason=f"unparseable robots.txt: {exc}")
-    if status is not None and 400 <= status < 500:
+        except Exception as exc:  # protego on hostile input: rules nobody can read, so nothing is fetched
+            return RobotsRules(allow_all=False, reason=f"unparseable robots.txt: {type(exc).__name__}: {exc}")
+    if status is not None and 400 <= status < 500 and status != 429:  # 429: the host is busy, not rule-less
         return RobotsRules(allow_all=True, reason=f"robots.txt answered {status}")
     return RobotsRules(allow_all=False, reason="robots.txt unreachable" if status is None
                        else f"robots.txt answered {status}")

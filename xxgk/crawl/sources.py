@@ -43,6 +43,7 @@ class Politeness:
     backoff: float = 1.0  # base of the exponential backoff, seconds
     max_retry_after: float = 120.0  # longest Retry-After the crawler waits for
     source_deadline: float = 1800.0  # seconds for the whole source (listings, reports, attachments)
+    parse_timeout: float = 30.0  # seconds to parse one listing or report page (its parser is then killed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +69,16 @@ class Source:
     politeness: Politeness = field(default_factory=Politeness)
     max_listing_pages: int = 20
     max_reports: int = 200
+    allow_private: bool = False  # fetch from hosts resolving to loopback/private/link-local addresses
 
 
 _TOP_KEYS = {"version", "defaults", "sources"}
-_DEFAULT_KEYS = {"politeness", "links", "max_listing_pages", "max_reports"}
+_DEFAULT_KEYS = {"politeness", "links", "max_listing_pages", "max_reports", "allow_private"}
 _SOURCE_KEYS = {"publisher", "listing_urls", "allowed_hosts", "links", "politeness",
-                "max_listing_pages", "max_reports"}
+                "max_listing_pages", "max_reports", "allow_private"}
 _LINK_KEYS = {"title_include", "title_exclude", "url_include", "url_exclude", "min_year", "max_year"}
-_FLOAT_POLITENESS = {"rate", "deadline", "timeout", "backoff", "max_retry_after", "source_deadline"}
+_FLOAT_POLITENESS = {"rate", "deadline", "timeout", "backoff", "max_retry_after", "source_deadline",
+                     "parse_timeout"}
 _INT_POLITENESS = {"concurrency", "max_bytes", "retries"}
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
 
@@ -86,6 +89,17 @@ def normalize_host(netloc: str, scheme: str = "") -> str:
     if (scheme == "http" and netloc.endswith(":80")) or (scheme == "https" and netloc.endswith(":443")):
         netloc = netloc.rsplit(":", 1)[0]
     return netloc
+
+
+def redact_url(url: str) -> str:
+    """The URL without the user name and password it carries (``http://***@host/``), for logs."""
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+        return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[-1]).geturl()
+    except ValueError:
+        return url.split("@", 1)[-1] if "@" in url else url
 
 
 def host_of(url: str) -> str:
@@ -100,6 +114,7 @@ def is_allowed(url: str, allowed_hosts: tuple[str, ...] | list[str]) -> bool:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return False
+        parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
     except ValueError:
         return False
     return normalize_host(parts.netloc, parts.scheme) in allowed_hosts
@@ -215,7 +230,9 @@ def _read_listing_urls(chk: _Checker, raw: Any, path: str, hosts: tuple[str, ...
     for i, url in enumerate(chk.str_list(raw, path, required=True)):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            chk.err(f"{path}[{i}]", f"must be an absolute http(s) URL: {url!r}")
+            chk.err(f"{path}[{i}]", f"must be an absolute http(s) URL: {redact_url(url)!r}")
+        elif "@" in parts.netloc:
+            chk.err(f"{path}[{i}]", f"must not carry a user name or password: {redact_url(url)!r}")
         elif hosts and not is_allowed(url, hosts):
             chk.err(f"{path}[{i}]", f"host {host_of(url)!r} is not in allowed_hosts {list(hosts)}")
         else:
@@ -242,10 +259,14 @@ def _read_source(chk: _Checker, raw: Any, path: str, defaults: dict[str, Any]) -
         value = data.get(key, defaults[key])
         n = chk.number(value, f"{path}.{key}", integer=True, minimum=1)
         limits[key] = n if n is not None else defaults[key]
+    allow_private = data.get("allow_private", defaults["allow_private"])
+    if not isinstance(allow_private, bool):
+        chk.err(f"{path}.allow_private", f"must be true or false, got {allow_private!r}")
+        allow_private = False
     if publisher is None or not hosts or not urls:
         return None
     return Source(publisher=publisher, listing_urls=urls, allowed_hosts=hosts, links=links,
-                  politeness=politeness, **limits)
+                  politeness=politeness, allow_private=allow_private, **limits)
 
 
 def parse_sources(data: Any, origin: str = "<data>") -> list[Source]:
@@ -262,12 +283,18 @@ def parse_sources(data: Any, origin: str = "<data>") -> list[Source]:
                                        Politeness()),
         "max_listing_pages": 20,
         "max_reports": 200,
+        "allow_private": False,
     }
     for key in ("max_listing_pages", "max_reports"):
         if key in raw_defaults:
             n = chk.number(raw_defaults[key], f"defaults.{key}", integer=True, minimum=1)
             if n is not None:
                 defaults[key] = n
+    if "allow_private" in raw_defaults:
+        if isinstance(raw_defaults["allow_private"], bool):
+            defaults["allow_private"] = raw_defaults["allow_private"]
+        else:
+            chk.err("defaults.allow_private", f"must be true or false, got {raw_defaults['allow_private']!r}")
     sources: list[Source] = []
     raw_sources = top.get("sources") if top else None
     if not isinstance(raw_sources, list) or not raw_sources:

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from xxgk.crawl.http import CacheEntry, FetchResult
+from xxgk.crawl.sources import redact_url
 
 CRAWL_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS fetch_log (
@@ -76,19 +77,28 @@ class CrawlState:
         rows = []
         for i, a in enumerate(res.attempts):
             last = i == len(res.attempts) - 1
-            rows.append([crawl_id, a.uri, _naive_utc(a.fetched_at), kind, publisher, referrer, listing_uri,
+            rows.append([crawl_id, redact_url(a.uri), _naive_utc(a.fetched_at), kind, publisher,
+                         redact_url(referrer) if referrer else None, redact_url(listing_uri) if listing_uri else None,
                          a.attempt, a.conditional, a.http_status, a.etag, a.last_modified,
                          charset if last else a.http_charset, a.sha256, a.size,
                          (media_type or a.media_type) if last else a.media_type,
-                         a.error_code, a.error_message, a.redirect_to, a.duration_ms])
+                         a.error_code, a.error_message, redact_url(a.redirect_to) if a.redirect_to else None,
+                         a.duration_ms])
         if rows:
             self.con.executemany(
                 f"INSERT INTO fetch_log VALUES ({', '.join(['?'] * len(rows[0]))})", rows
             )
 
 
-def _naive_utc(when: datetime) -> datetime:
-    return when.astimezone(UTC).replace(tzinfo=None)
+    def log_failure(self, crawl_id: str, failure) -> None:
+        """A fetch_log row for a failure that is no request outcome (a page that cannot be parsed, a source
+        that stopped): no attempt number, no HTTP fields, the code and message."""
+        self.con.execute(
+            "INSERT INTO fetch_log (crawl_id, uri, fetched_at, kind, publisher, referrer, http_status, error_code,"
+            " error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [crawl_id, redact_url(failure.uri), _naive_utc(datetime.now(UTC)), failure.kind, failure.publisher,
+             failure.referrer, failure.http_status, failure.error_code, failure.message],
+        )
 
 
 def _naive_utc(when: datetime) -> datetime:
