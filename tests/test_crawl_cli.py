@@ -87,7 +87,7 @@ def test_sources_check_names_the_line_and_key_of_every_problem(tmp_path):
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines() == [
         f"xxgk: error: {bad} is not a valid sources registry (3 problems):",
-        "  line 7: sources[0].link_filters: unknown key (allowed: allowed_hosts, links, listing_urls, "
+        "  line 7: sources[0].link_filters: unknown key (allowed: allow_private, allowed_hosts, links, listing_urls, "
         "max_listing_pages, max_reports, politeness, publisher)",
         "  line 6: sources[0].politeness.rate: must be > 0",
         "  line 8: sources[1].allowed_hosts: is required",

@@ -68,7 +68,7 @@ def test_a_page_nested_a_million_deep_is_refused_at_ingest_and_links_and_special
     started = time.monotonic()
     summary = ingest_flow(paths=[str(folder), "/dev/zero"], db=str(db), workers=2, batch_size=10)
     seconds = time.monotonic() - started
-    assert summary["files"] == 2 and summary["loaded"] == 2
+    assert summary["files"] == 2 and summary["read"] == 2 and (summary["loaded"], summary["failed"]) == (1, 1)
     con = duckdb.connect(str(db), read_only=True)
     try:
         reports = dict(con.execute("select regexp_extract(source_uri, '[^/]*$'), status from dim_reports").fetchall())
@@ -235,18 +235,20 @@ def test_a_path_that_is_not_utf8_does_not_crash_the_cli(tmp_path, prefect_harnes
     missing = os.fsdecode(raw + b"/gone\xff.txt")
     db = tmp_path / "wh" / "xxgk.duckdb"
     env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
-    done = subprocess.run([sys.executable, "-m", "xxgk.cli", "ingest", folder, missing, "--db", db, "--workers", "1"],
+    done = subprocess.run([sys.executable, "-m", "xxgk.cli", "ingest", folder, "--db", db, "--workers", "1"],
                           cwd=ROOT, env=env, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     con = duckdb.connect(str(db), read_only=True)
     try:
         rows = con.execute("select source_uri, status from dim_reports order by 1").fetchall()
-        errors = con.execute("select error_code, message from ingest_errors").fetchall()
     finally:
         con.close()
-    assert [(u.rsplit("/", 2)[-2:], s) for u, s in rows] == [(["in%FF%FE", "gone%FF.txt"], "failed"),
-                                                            (["in%FF%FE", "r%E9port.txt"], "loaded")]
-    assert errors[0][0] == "unreadable_file" and "gone\\udcff.txt" in errors[0][1]
+    assert [(u.rsplit("/", 2)[-2:], s) for u, s in rows] == [(["in%FF%FE", "r%E9port.txt"], "loaded")]
+    # a path that does not exist is an error before anything runs (exit 2), its name shown, never a crash
+    gone = subprocess.run([sys.executable, "-m", "xxgk.cli", "ingest", missing, "--db", db],
+                          cwd=ROOT, env=env, capture_output=True, timeout=300)
+    assert gone.returncode == 2 and b"no such file or folder" in gone.stderr and b"gone\\xff.txt" in gone.stderr
+    assert b"Traceback" not in gone.stderr
     bad_db = subprocess.run([sys.executable, "-m", "xxgk.cli", "ingest", folder, "--db", os.fsdecode(raw + b"/x.duckdb")],
                             cwd=ROOT, env=env, capture_output=True, timeout=300)
     assert bad_db.returncode != 0 and b"--db" in bad_db.stderr and b"not valid UTF-8" in bad_db.stderr
