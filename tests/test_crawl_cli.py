@@ -132,7 +132,7 @@ def test_crawl_runs_the_nightly_once_from_the_command_line(tmp_path, site, prefe
     assert query(db, "select source_uri, status, publisher_name, report_year from dim_reports") == [
         (f"{site.base}/nb/2019.htm", "loaded", "平潭综合实验区", 2019)]
     assert query(db, "select count(*) from fct_applications") == [(161,)]
-    assert query(db, "select count(*) from fetch_log where error_code = 'robots_disallowed'") == [(1,)]
+    assert query(db, "select count(*) from crawl.fetch_log where error_code = 'robots_disallowed'") == [(1,)]
     assert (out / "fct_applications" / "report_year=2019").is_dir()
     assert "/private/2021.htm" not in [r.path for r in site.requests()]
 

@@ -25,6 +25,8 @@ def summarize(db: Path) -> str:
     """Reports per template and layout, failed checks and errors, as printed by ``make run``."""
     import duckdb
 
+    from xxgk.stamps import export_state
+
     con = duckdb.connect(str(db), read_only=True)
     try:
         lines = ["reports (template × layout × status):"]
@@ -50,6 +52,7 @@ def summarize(db: Path) -> str:
         lines.append(f"publisher-years with rival reports (one counted each): {rivals}")
         errors = con.execute("SELECT error_code, count(*) FROM ingest_errors GROUP BY ALL ORDER BY ALL").fetchall()
         lines.append("ingest errors: " + (", ".join(f"{c} {n}" for c, n in errors) if errors else "none"))
+        lines.append(export_state(con).describe())  # whether the Parquet comes from this build
         return "\n".join(lines)
     finally:
         con.close()

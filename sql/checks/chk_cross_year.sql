@@ -1,8 +1,8 @@
 -- One row per report × cross-year identity × scope × last year's report of the same publisher: the identities the registry declares with `@-1` terms (x_carry, x_stock, x_items), on reported cells only (warnings: re-organisations break them legitimately).
--- The identity is the one of the current report's template; last year's terms are read whatever template that report used.
+-- The identity is the one of the current report's template; last year's terms are read whatever template that report used. reason names each term that is not reported (a term of last year's report with @year).
 with terms as (
-    select * from identity_terms
-    where check_code in (select check_code from identity_terms where year_offset <> 0)
+    select * from checks.identity_terms
+    where check_code in (select check_code from checks.identity_terms where year_offset <> 0)
 ),
 pairs as (
     select cur.report_id as cur_id, prev.report_id as prev_id, prev.report_year as prev_year
@@ -14,7 +14,7 @@ pairs as (
         and cur.is_counted and prev.is_counted  -- one report per publisher and year: the join stays linear
 ),
 versions as (
-    select distinct report_id, table_code, template_version from facts
+    select distinct report_id, table_code, template_version from checks.facts
 ),
 applied as (
     select
@@ -23,6 +23,7 @@ applied as (
         t.check_code,
         t.for_each,
         case when t.for_each = 'column' then f.col_code else f.row_code end as scope_code,
+        t.term_code || case when t.year_offset <> 0 then '@' || p.prev_year else '' end as term,
         t.side,
         t.sign * f.value as signed_value,
         f.value_status,
@@ -31,7 +32,7 @@ applied as (
     from pairs p
     join versions v on v.report_id = p.cur_id
     join terms t on t.table_code = v.table_code and t.template_version = v.template_version
-    join facts f
+    join checks.facts f
         on f.report_id = case when t.year_offset = 0 then p.cur_id else p.prev_id end
         and f.table_code = t.table_code
         and t.term_code = case when t.for_each = 'column' then f.row_code else f.col_code end
@@ -41,9 +42,11 @@ scopes as (
         report_id,
         check_code,
         for_each || ':' || scope_code || ' vs ' || prev_year as scope,
-        sum(signed_value) filter (where side = 'expected') as expected,
-        sum(signed_value) filter (where side = 'actual') as actual,
+        cast(sum(signed_value) filter (where side = 'expected') as bigint) as expected,
+        cast(sum(signed_value) filter (where side = 'actual') as bigint) as actual,
         count(*) filter (where value_status <> 'reported') as n_unusable,
+        string_agg(term || ' is ' || value_status, '; ' order by term) filter (where value_status <> 'reported')
+            as unusable,
         any_value(severity) as severity
     from applied
     group by report_id, prev_year, check_code, for_each, scope_code
@@ -57,9 +60,13 @@ select
     actual,
     case
         when n_unusable > 0 then 'not_assessable'
-        when abs(expected - actual) <= 0 then 'pass'
+        when expected = actual then 'pass'
         else 'fail'
     end as status,
     severity,
-    0.0 as tolerance
+    cast(0 as bigint) as tolerance,
+    case
+        when n_unusable > 0 then unusable
+        when expected <> actual then 'expected ' || expected || ', found ' || actual || ' (off by ' || (actual - expected) || ')'
+    end as reason
 from scopes

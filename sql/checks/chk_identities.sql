@@ -1,8 +1,8 @@
 -- One row per report × identity × scope (a column, a row, a block of table 4): the within-report identities (勾稽关系) as the template registry declares them (transforms/registry/*.yaml → identity_terms), on reported cells only.
--- A blank, placeholder, missing or inferred term makes the scope not assessable; a scope whose cells the report's template lacks gives no row.
+-- A blank, placeholder, text, missing or inferred term makes the scope not assessable, and reason names each such term with its status; a scope whose cells the report's template lacks gives no row.
 with terms as (
-    select * from identity_terms
-    where check_code not in (select check_code from identity_terms where year_offset <> 0)
+    select * from checks.identity_terms
+    where check_code not in (select check_code from checks.identity_terms where year_offset <> 0)
 ),
 applied as (
     select
@@ -10,12 +10,13 @@ applied as (
         t.check_code,
         t.for_each,
         case when t.for_each = 'column' then f.col_code else f.row_code end as scope_code,
+        t.term_code,
         t.side,
         t.sign * f.value as signed_value,
         f.value_status,
         t.n_terms,
         t.severity
-    from facts f
+    from checks.facts f
     join terms t
         on t.table_code = f.table_code
         and t.template_version = f.template_version
@@ -26,9 +27,11 @@ scopes as (
         report_id,
         check_code,
         for_each || ':' || scope_code as scope,
-        sum(signed_value) filter (where side = 'expected') as expected,
-        sum(signed_value) filter (where side = 'actual') as actual,
+        cast(sum(signed_value) filter (where side = 'expected') as bigint) as expected,
+        cast(sum(signed_value) filter (where side = 'actual') as bigint) as actual,
         count(*) filter (where value_status <> 'reported') as n_unusable,
+        string_agg(term_code || ' is ' || value_status, '; ' order by term_code)
+            filter (where value_status <> 'reported') as unusable,
         any_value(severity) as severity
     from applied
     group by report_id, check_code, for_each, scope_code
@@ -42,9 +45,13 @@ select
     actual,
     case
         when n_unusable > 0 then 'not_assessable'
-        when abs(expected - actual) <= 0 then 'pass'
+        when expected = actual then 'pass'
         else 'fail'
     end as status,
     severity,
-    0.0 as tolerance
+    cast(0 as bigint) as tolerance,
+    case
+        when n_unusable > 0 then unusable
+        when expected <> actual then 'expected ' || expected || ', found ' || actual || ' (off by ' || (actual - expected) || ')'
+    end as reason
 from scopes
