@@ -24,8 +24,8 @@ import duckdb
 from xxgk.crawl.state import crawl_state_path, create_tables
 from xxgk.dictionary import apply_comments
 from xxgk.labels import load_labels
-from xxgk.stamps import record_build
 from xxgk.staging import memory_limit, staging_path
+from xxgk.stamps import record_build
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "core", "checks", "marts")

@@ -46,8 +46,8 @@ def record_build(con: duckdb.DuckDBPyConnection, db: Path, n_reports: int | None
                     return build_id  # unreadable or locked: the new warehouse starts a fresh log
                 time.sleep(0.2)
         try:
-            found = con.execute("SELECT count(*) FROM previous.information_schema.tables "
-                                "WHERE table_schema = 'meta' AND table_name = 'export_log'").fetchone()[0]
+            found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous' "
+                                "AND schema_name = 'meta' AND table_name = 'export_log'").fetchone()[0]
             if found:
                 con.execute("INSERT INTO meta.export_log BY NAME SELECT * FROM previous.meta.export_log")
         finally:

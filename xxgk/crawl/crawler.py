@@ -26,6 +26,7 @@ import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from common.encoding import decode_html
+from common.progress import reporter
 from xxgk.crawl.http import Fetcher, FetchResult, Permit, default_client
 from xxgk.crawl.rawstore import RawStore
 from xxgk.crawl.robots import RobotsRules, rules_from_response
@@ -349,9 +350,11 @@ class _Crawler:
                    max_bytes: int | None = None) -> _Fetched:
         """Fetch once per crawl (memoized), log every attempt, update the cache, record failures."""
         if url not in self._memo:
+            reporter().advance("crawl", more=1)  # one more URL to fetch: the crawl learns its total as it goes
             self._memo[url] = asyncio.ensure_future(
                 self._fetch(url, src, kind, permit if permit is not None else self._permit(src),
                             referrer, listing_uri, max_bytes))
+            self._memo[url].add_done_callback(lambda _: reporter().advance("crawl", done=1))
         return await asyncio.shield(self._memo[url])
 
     async def _fetch(self, url: str, src: Source, kind: str, permit: Permit,
@@ -469,10 +472,12 @@ async def crawl_async(sources: list[Source], state_db: Path, raw_root: Path, *,
             for src in sources:  # hosts shared by sources get the strictest politeness
                 for host in src.allowed_hosts:
                     crawler.fetcher.configure_host(host, src.politeness)
+            reporter().start("crawl", 0, "URLs")
             try:
                 await asyncio.gather(*(crawler.crawl_source(src) for src in sources))
             finally:
                 await crawler.cancel_pending()
+                reporter().finish("crawl")
             crawler.result.documents.sort(key=lambda d: (d.publisher, d.source_uri))
             crawler.result.failures.sort(key=lambda f: (f.publisher, f.uri))
             return crawler.result
