@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= warehouse/xxgk.duckdb
 PARQUET ?= warehouse/parquet
+REPORT ?= warehouse/report
 N ?= 10000
 SOURCES ?= sources.yaml
 PREFECT_PORT ?= 4200
@@ -33,18 +34,25 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-# Debian packages the extractors use when present: LibreOffice converts DOC/WPS attachments.
+# Debian packages: LibreOffice converts DOC/WPS attachments (the extractors use it when present); Chromium and a
+# CJK font are what tests/test_report_site.py opens the HTML report with (headless).
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing LibreOffice (DOC/WPS conversion)"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			libreoffice-writer-nogui >/dev/null) || echo "LibreOffice not installed: DOC/WPS files will be ingest errors"; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Chromium and a CJK font (the report's browser test)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-wqy-zenhei >/dev/null) || echo "Chromium not installed: tests/test_report_site.py will fail"; \
+	fi
 
 install: $(VENV)/.installed
 
 run: install
 	$(BIN)/xxgk ingest samples --db $(DB) --export $(PARQUET)
+	$(BIN)/xxgk report --db $(DB) --out $(REPORT)
 
 test: install system-deps
 	$(BIN)/pytest -q
@@ -56,7 +64,7 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet .prefect
+	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet warehouse/report .prefect
 
 bench: install
 	$(BIN)/python -m tools.bench --n $(N)

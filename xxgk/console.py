@@ -84,7 +84,8 @@ class TerminalProgress(Reporter):
 
         class RateColumn(ProgressColumn):
             def render(self, task) -> Text:
-                speed = task.finished_speed or task.speed
+                speed = task.finished_speed or task.speed or (
+                    task.completed / task.elapsed if task.completed and task.elapsed else None)
                 unit = task.fields.get("unit", "")
                 return Text(f"{speed:,.1f} {unit}/s" if speed else f"- {unit}/s")
 
