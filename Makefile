@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= warehouse/xxgk.duckdb
 PARQUET ?= warehouse/parquet
+REPORT ?= warehouse/report
 N ?= 10000
 SOURCES ?= sources.yaml
 PREFECT_PORT ?= 4200
@@ -35,7 +36,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
 
 # Debian packages the extractors use when present: LibreOffice converts DOC/WPS attachments; Tesseract's
 # Simplified Chinese and English models let the OCR reader (tesserocr, from PyPI) read scanned PDFs and
-# table pictures; the WenQuanYi font draws the OCR fixtures (python -m tools.ocr_fixtures).
+# table pictures; the WenQuanYi font draws the OCR fixtures (python -m tools.ocr_fixtures). Chromium (and that
+# CJK font) is what tests/test_report_site.py opens the HTML report with (headless).
 TESSDATA_DEB := /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
@@ -49,11 +51,17 @@ system-deps:
 			tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei >/dev/null) \
 			|| echo "Tesseract models not installed: scanned PDFs will be ingest errors (ocr_unavailable)"; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Chromium and a CJK font (the report's browser test)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-wqy-zenhei >/dev/null) || echo "Chromium not installed: tests/test_report_site.py will fail"; \
+	fi
 
 install: $(VENV)/.installed
 
 run: install
 	$(BIN)/xxgk ingest samples --db $(DB) --export $(PARQUET)
+	$(BIN)/xxgk report --db $(DB) --out $(REPORT)
 
 test: install system-deps
 	$(BIN)/pytest -q
@@ -65,7 +73,7 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet .prefect
+	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet warehouse/report .prefect
 
 bench: install
 	$(BIN)/python -m tools.bench --n $(N)

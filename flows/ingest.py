@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from common.progress import reporter
 from xxgk import executor, staging
 from xxgk.batch import SpooledBatch
 from xxgk.build import build_warehouse
@@ -52,7 +53,7 @@ def _log(message: str) -> None:
         get_run_logger().info(message)
     except Exception:  # outside a run
         pass
-    print(message, file=sys.stderr, flush=True)
+    reporter().line(message)  # stderr; above the progress bar on a terminal
 
 
 def dask_runner(address: str, workers: int = 2):
@@ -103,6 +104,7 @@ def ingest_flow(
              f"{len(plan.same_bytes)} same bytes as a loaded report (not read), {len(plan.skipped)} skipped")
         pending = deque()
         done = 0
+        reporter().start("ingest", len(todo), "files")
         for n in range(1, n_batches + 1):
             while batches and len(pending) < window:
                 number = n_batches - len(batches)
@@ -114,9 +116,11 @@ def ingest_flow(
             spooled.discard()
             done += spooled.n_reports + spooled.unchanged
             extraction_workers.add(spooled.worker)
+            reporter().advance("ingest", done=spooled.n_reports + spooled.unchanged)
             _log(f"batch {n}/{n_batches}: {spooled.n_reports} read, {spooled.unchanged} unchanged "
                  f"({done}/{len(todo)} files, {time.perf_counter() - started:.1f}s, rss {executor.rss_mb():.0f} MB)")
     finally:
+        reporter().finish("ingest")
         con.close()
         # workers' memory back before the build; a failed or stopped run kills them; the spool folder goes
         executor.end_run(folder, failed=sys.exc_info()[0] is not None)

@@ -112,13 +112,13 @@ def test_an_ingest_killed_midway_loses_nothing(tmp_path: Path, prefect_harness) 
     try:
         got = dict(con.execute(
             "select regexp_extract(d.source_uri, '[^/]*$'), count(f.report_id) from dim_reports d"
-            " left join stg_facts f using (report_id) where d.source_uri like '%/corpus/%' group by 1").fetchall())
+            " left join staging.stg_facts f using (report_id) where d.source_uri like '%/corpus/%' group by 1").fetchall())
         assert con.execute("select count(*), count(distinct report_id) from dim_reports").fetchone() == \
             (5 + N_REPORTS, 5 + N_REPORTS)
         assert con.execute("select count(*) from ingest_errors").fetchone() == (0,)
         exact = con.execute(
-            "select count(*) from read_parquet(?) t join stg_reports r"
-            " on regexp_extract(r.source_uri, '[^/]*$') = t.file_name join stg_facts f on f.report_id = r.report_id"
+            "select count(*) from read_parquet(?) t join staging.stg_reports r"
+            " on regexp_extract(r.source_uri, '[^/]*$') = t.file_name join staging.stg_facts f on f.report_id = r.report_id"
             " and (f.table_code, f.row_code, f.col_code) = (t.table_code, t.row_code, t.col_code)"
             " where f.value_status = t.value_status and f.value is not distinct from t.value",
             [str(corpus / "ground_truth.parquet")]).fetchone()[0]

@@ -124,15 +124,15 @@ def test_crawl_runs_the_nightly_once_from_the_command_line(tmp_path, site, prefe
     ]
     assert f"http_error         {site.base}/nb/2020.htm (HTTP 404)" in "\n".join(lines)
     assert "ingest: 1 files (1 read), 0 skipped" in lines and "  loaded             1" in lines
-    assert f"exported 12 tables to {out}" in lines
+    assert f"exported 20 tables to {out}" in lines
     progress = done.stderr
     for step in (f"crawl: 1 sources from {sources}, 1 listing URLs", "batch 1/1: 1 read, 0 unchanged",
-                 "build: ", f"export: 12 tables to {out}"):
+                 "build: ", f"export: 20 tables to {out}"):
         assert step in progress, step
     assert query(db, "select source_uri, status, publisher_name, report_year from dim_reports") == [
         (f"{site.base}/nb/2019.htm", "loaded", "平潭综合实验区", 2019)]
     assert query(db, "select count(*) from fct_applications") == [(161,)]
-    assert query(db, "select count(*) from fetch_log where error_code = 'robots_disallowed'") == [(1,)]
+    assert query(db, "select count(*) from crawl.fetch_log where error_code = 'robots_disallowed'") == [(1,)]
     assert (out / "fct_applications" / "report_year=2019").is_dir()
     assert "/private/2021.htm" not in [r.path for r in site.requests()]
 

@@ -49,10 +49,16 @@ def con(warehouse):
 
 def test_every_published_table_and_column_is_described_and_nothing_is_stale(con):
     assert dd.coverage_gaps(con) == {"missing": [], "stale": []}
-    tables = {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
-    assert set(dd.load_dictionary().tables) == tables
-    assert {"dim_divisions", "stg_facts", "chk_identities", "identity_terms", "dq_check_results"} <= tables
+    schemas = dict(con.execute(
+        "select table_name, table_schema from information_schema.tables where table_catalog = current_database()"
+    ).fetchall())
+    d = dd.load_dictionary()
+    assert {name: doc.schema for name, doc in d.tables.items()} == schemas
+    assert set(d.schemas) == set(schemas.values()) == {"main", "staging", "checks", "crawl", "meta"}
+    assert {name for name, schema in schemas.items() if schema == "main"} >= {
+        "dim_divisions", "dim_publishers", "dq_check_results", "labels", "coverage", "v_application_metrics"}
+    assert (schemas["stg_facts"], schemas["chk_identities"], schemas["identity_terms"], schemas["facts"],
+            schemas["fetch_log"], schemas["export_log"]) == ("staging", "checks", "checks", "checks", "crawl", "meta")
 
 
 def test_every_sql_model_is_in_the_dictionary():
@@ -62,14 +68,14 @@ def test_every_sql_model_is_in_the_dictionary():
 
 def test_apply_comments_leaves_a_comment_on_every_table_and_column(con):
     rows = con.execute("select table_name, column_name, comment from duckdb_columns()"
-                       " where schema_name = 'main' and database_name = current_database()").fetchall()
+                       " where database_name = current_database()").fetchall()
     assert len(rows) > 250
     assert [(t, c) for t, c, comment in rows if not comment] == []
     tables = con.execute("select table_name, comment from duckdb_tables()"
-                         " where schema_name = 'main' and database_name = current_database()").fetchall()
+                         " where database_name = current_database()").fetchall()
     assert [t for t, comment in tables if not comment] == []
-    views = con.execute("select view_name, comment from duckdb_views() where schema_name = 'main'"
-                        " and database_name = current_database() and not internal").fetchall()
+    views = con.execute("select view_name, comment from duckdb_views()"
+                        " where database_name = current_database() and not internal").fetchall()
     assert [v for v, comment in views if not comment] == []
     comment = con.execute("select comment from duckdb_columns() where table_name = 'fct_applications'"
                           " and column_name = 'outcome_code'").fetchone()[0]
@@ -115,7 +121,9 @@ def test_docs_dictionary_is_the_rendered_yaml():
 def test_markdown_has_tables_columns_and_chinese_code_labels():
     md = dd.render_markdown()
     assert "### fct_litigation" in md and "| `path_code` | Litigation path (see code list path_code). |" in md
-    assert "| `withheld_security_stability` | 3.危及“三安全一稳定” | `withheld` |" in md
+    assert ("| `withheld_security_stability` | 3.危及“三安全一稳定” | Withheld: endangers security or stability "
+            "| `withheld` |") in md
+    assert "**Schema `staging`**" in md and "[`staging.stg_facts`](#stg_facts)" in md
     assert "| `s3` | 三、收到和处理政府信息公开申请情况 |" in md
     assert "| `no_tables` | 未找到统计表（仅叙述或表格为图片） |" in md
     assert "direct \\| after_review" in md  # a pipe in a description does not break the table row
@@ -134,8 +142,11 @@ def test_datapackage_lists_every_exported_dataset_with_its_parquet_schema(wareho
     package = json.loads(path.read_text(encoding="utf-8"))
     assert package["name"] == "xxgk" and package["licenses"]
     resources = {r["name"]: r for r in package["resources"]}
-    assert set(resources) == {t for t, n in counts.items() if n}
+    assert set(resources) == set(counts) == {
+        name for name, (_, _, schema) in dd.published_objects(duckdb.connect(str(warehouse), read_only=True)).items()
+        if schema == "main"}
     assert sorted(package["x-empty-datasets"]) == sorted(t for t, n in counts.items() if not n)
+    assert {"ingest_errors", "report_history"} <= set(package["x-empty-datasets"])  # empty, yet a resource
     con = duckdb.connect()
     for name, resource in resources.items():
         files = sorted((out / name).rglob("*.parquet"))
@@ -150,13 +161,14 @@ def test_datapackage_lists_every_exported_dataset_with_its_parquet_schema(wareho
         total = con.execute(f"select count(*) from read_parquet([{listing}])").fetchone()[0]
         assert total == counts[name]
     apps = {f["name"]: f for f in resources["fct_applications"]["schema"]["fields"]}
-    assert apps["value"]["type"] == "number" and apps["report_year"]["type"] == "integer"
+    assert apps["value"]["type"] == "integer" and apps["report_year"]["type"] == "integer"
     assert {"value": "total", "label": "总计"} in apps["applicant_code"]["categories"]
     reports = {f["name"]: f for f in resources["dim_reports"]["schema"]["fields"]}
     assert reports["ingested_at"]["type"] == "datetime"
-    assert resources["fct_proactive_disclosure"]["schema"]["fields"][7] == {
+    assert resources["fct_proactive_disclosure"]["schema"]["fields"][8] == {
         "name": "amount_yuan", "type": "number",
-        "description": "Money metrics normalised to yuan (null when the unit is unknown or the metric is not money)."}
+        "description": "Money metrics normalised to yuan, exact (null when the unit is unknown or the metric is not "
+                       "money)."}
     shutil.rmtree(out)
 
 
@@ -212,7 +224,8 @@ def test_code_values_in_the_warehouse_are_listed(con):
                           ("dq_check_results", "check_code"), ("dq_check_results", "status"),
                           ("report_sections", "section_code"), ("dim_reports", "layout"),
                           ("dim_reports", "publisher_method"), ("dim_reports", "year_method"),
-                          ("dim_publishers", "kind"), ("fct_litigation", "path_code"), ("stg_claims", "claim_code")]:
-        listed = {c.code for c in d.code_list_for(table, column).codes}
+                          ("dim_publishers", "kind"), ("fct_litigation", "path_code"), ("staging.stg_claims", "claim_code"),
+                          ("labels", "code_kind"), ("labels", "table_code")]:
+        listed = {c.code for c in d.code_list_for(table.split(".")[-1], column).codes}
         found = {r[0] for r in con.execute(f"select distinct {column} from {table} where {column} is not null").fetchall()}
         assert found and found <= listed, (table, column, found - listed)

@@ -76,7 +76,7 @@ NEVER_A_NUMBER = {raw for raw, (value, _, _) in ODD.items() if value is None and
 FACTS_SQL = """
 select d.source_uri, f.table_code, f.row_code, f.col_code, f.value, f.value_status, f.raw_text, f.note,
        case when f.table_code = 'proactive' then f.unit end, case when f.table_code = 'proactive' then f.amount_yuan end
-from stg_facts f join stg_reports d using (report_id)
+from staging.stg_facts f join staging.stg_reports d using (report_id)
 """
 
 
@@ -108,9 +108,9 @@ def ingested(tmp_path_factory):
     for uri, t, r, c, value, status, raw, note, unit, amount in con.execute(FACTS_SQL).fetchall():
         facts.setdefault(name(uri), {})[(t, r, c)] = (value, status, raw, note, unit, amount)
     reports = {name(row[0]): row[1:] for row in con.execute(
-        "select source_uri, status, status_reason, warnings, n_facts from stg_reports").fetchall()}
+        "select source_uri, status, status_reason, warnings, n_facts from staging.stg_reports").fetchall()}
     errors = {name(row[0]): row[1:] for row in con.execute(
-        "select source_uri, stage, error_code, message from stg_errors").fetchall()}
+        "select source_uri, stage, error_code, message from staging.stg_errors").fetchall()}
     aliases = {name(row[0]): (name(row[1]), row[2]) for row in con.execute(
         "select a.alias_uri, d.source_uri, a.reason from report_aliases a join dim_reports d using (report_id)"
     ).fetchall()}
@@ -307,8 +307,8 @@ def test_the_prefect_flow_with_its_process_pool_records_the_same(ingested, tmp_p
     con = duckdb.connect(str(db), read_only=True)
     try:
         errors = {uri.rsplit("/", 1)[-1]: (code, message) for uri, code, message in
-                  con.execute("select source_uri, error_code, message from stg_errors").fetchall()}
-        n_facts = con.execute("select count(*) from stg_facts").fetchone()[0]
+                  con.execute("select source_uri, error_code, message from staging.stg_errors").fetchall()}
+        n_facts = con.execute("select count(*) from staging.stg_facts").fetchone()[0]
     finally:
         con.close()
     assert errors == {name: (stage_code[1], stage_code[2]) for name, stage_code in ingested["errors"].items()}

@@ -148,7 +148,7 @@ def test_a_long_module_is_caught(tmp_path):
 # SQL layers (DESIGN rule 7): staging reads the raw tables; core reads staging (and the tables the build
 # writes itself); checks read core; marts read core and checks. Nothing reads a layer above its own.
 SQL_READS = {
-    "staging": {"raw", "crawl", "staging"},
+    "staging": {"raw", "crawl_state", "staging"},
     "core": {"staging", "core", "built"},
     "checks": {"core", "checks", "built"},
     "marts": {"core", "checks", "marts", "built"},
@@ -178,7 +178,33 @@ def test_a_sql_model_reading_the_wrong_layer_is_caught(tmp_path):
     from xxgk.build import SQL_DIR, load_models
 
     shutil.copytree(SQL_DIR, tmp_path / "sql")
-    (tmp_path / "sql" / "checks" / "chk_wrong_probe.sql").write_text("-- probe\nselect * from stg_facts\n")
+    (tmp_path / "sql" / "checks" / "chk_wrong_probe.sql").write_text("-- probe\nselect * from staging.stg_facts\n")
     (tmp_path / "sql" / "marts" / "v_wrong_probe.sql").write_text("-- probe\nselect * from raw.raw_facts\n")
+    (tmp_path / "sql" / "marts" / "v_wrong_schema.sql").write_text(
+        "-- probe\nselect * from checks.facts join staging.stg_reports using (report_id)\n")
     assert sorted(sql_layer_violations(load_models(tmp_path / "sql"))) == [
-        "checks/chk_wrong_probe reads stg_facts (staging)", "marts/v_wrong_probe reads raw.raw_facts (raw)"]
+        "checks/chk_wrong_probe reads stg_facts (staging)", "marts/v_wrong_probe reads raw.raw_facts (raw)",
+        "marts/v_wrong_schema reads stg_reports (staging)"]
+
+
+def test_models_name_other_schemas_by_their_qualified_name(tmp_path):
+    """The dependency finder follows ``schema.name``; a model of another schema named bare, or named in a schema
+    it is not in, is an error before anything is built (it would not be found at build time)."""
+    import pytest
+
+    from xxgk.build import SQL_DIR, ModelError, load_models
+
+    models = {m.name: m for m in load_models()}
+    assert models["chk_identities"].schema == "checks" and "facts" in models["chk_identities"].depends
+    assert models["v_dispute_metrics"].depends >= {"facts", "dim_reports", "dim_publishers"}
+    assert (models["fetch_log"].schema, models["stg_facts"].schema, models["dq_check_results"].schema) == (
+        "crawl", "staging", "main")
+    assert "crawl_state.fetch_log" in models["stg_fetch_log"].depends
+    for body, message in [("select * from stg_facts", "names stg_facts without its schema: write staging.stg_facts"),
+                          ("select * from main.facts", "reads main.facts: no model or built table facts in schema "
+                                                       "main (it is in checks)")]:
+        shutil.rmtree(tmp_path / "sql", ignore_errors=True)
+        shutil.copytree(SQL_DIR, tmp_path / "sql")
+        (tmp_path / "sql" / "marts" / "v_probe.sql").write_text(f"-- probe\n{body}\n")
+        with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            load_models(tmp_path / "sql")

@@ -77,7 +77,7 @@ def test_nightly_flow_crawls_ingests_builds_and_exports(tmp_path, prefect_harnes
             report = con.execute("select source_uri, report_year, template_version, status from dim_reports").fetchall()
             assert report == [(f"{site.base}/nb/2019.htm", 2019, "2019", "loaded")]
             assert con.execute("select count(*) from fct_applications").fetchone() == (161,)
-            assert con.execute("select count(*) from fetch_log").fetchone()[0] >= 2
+            assert con.execute("select count(*) from crawl.fetch_log").fetchone()[0] >= 2
         finally:
             con.close()
         assert (tmp_path / "parquet" / "fct_applications" / "report_year=2019").is_dir()

@@ -34,7 +34,7 @@ def test_the_projects_readme_ingested_by_mistake_is_not_a_report_and_credited_to
     readme = "%/README.md"
     columns = ", ".join(f"s.{c}" for c in ["status", "status_reason", *PUBLISHER_COLUMNS, "publisher_method",
                                           "publisher_confidence", "report_year", "year_method"])
-    row = query(db, f"select {columns}, d.is_counted, d.n_facts from stg_reports s join dim_reports d"
+    row = query(db, f"select {columns}, d.is_counted, d.n_facts from staging.stg_reports s join dim_reports d"
                     " using (report_id) where s.source_uri like ?", [readme])
     assert len(row) == 1
     status, reason, *publisher, method, confidence, year, year_method, counted, n_facts = row[0]

@@ -45,7 +45,7 @@ def test_samples_land_in_the_warehouse(sample_warehouse):
 def test_every_seed_number_is_exact_in_the_warehouse(sample_warehouse):
     rows = query(sample_warehouse, """
         select regexp_extract(d.source_uri, '/(\\d{3})_[^/]*$', 1) as seed, 'proactive', item_code, metric_code,
-               value, value_status, unit
+               coalesce(cast(amount as double), value), value_status, unit
         from fct_proactive_disclosure f join dim_reports d using (report_id)
         union all
         select regexp_extract(d.source_uri, '/(\\d{3})_[^/]*$', 1), 'applications', outcome_code, applicant_code,
@@ -64,9 +64,41 @@ def test_every_seed_number_is_exact_in_the_warehouse(sample_warehouse):
     for seed in ["000", "001", "002", "003", "004"]:
         for (t, r, c), want in expected_cells(f"seed_{seed}.yaml").items():
             assert got[(seed, t, r, c)] == (want["value"], want["status"]), (seed, t, r, c)
-    amount = query(sample_warehouse, "select amount_yuan, unit from fct_proactive_disclosure"
-                                     " where metric_code = 'procurement_amount' and value = 36462")
-    assert amount == [(364620000, "万元")]
+    amount = query(sample_warehouse, "select amount, amount_yuan, unit, value from fct_proactive_disclosure"
+                                     " where metric_code = 'procurement_amount' and amount = 36462")
+    assert amount == [(36462, 364620000, "万元", None)]  # money: an exact decimal in its unit, no count
+
+
+def test_counts_are_integers_money_exact_decimals_and_no_negative_zero(sample_warehouse):
+    """Counts are BIGINT everywhere an analyst reads them (tables, views, checks); money is DECIMAL(38,6) in its
+    unit and in yuan, equal to the printed number; no value prints as -0.0."""
+    from decimal import Decimal
+
+    from common.values import parse_value
+
+    types = dict(((t, c), ty) for t, c, ty in query(sample_warehouse, """
+        select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'"""))
+    for table in ("fct_proactive_disclosure", "fct_applications", "fct_admin_reviews", "fct_litigation",
+                  "report_claims"):
+        assert types[(table, "value")] == "BIGINT", table
+    for table, column in [("dq_check_results", "expected"), ("dq_check_results", "actual"),
+                          ("dq_check_results", "tolerance"), ("v_application_metrics", "new_received"),
+                          ("v_application_metrics", "total_handled"), ("v_dispute_metrics", "review_total"),
+                          ("v_applicant_mix", "new_received"), ("coverage", "n_reports")]:
+        assert types[(table, column)] == "BIGINT", (table, column)
+    assert types[("fct_proactive_disclosure", "amount")] == "DECIMAL(38,6)"
+    assert types[("fct_proactive_disclosure", "amount_yuan")] == "DECIMAL(38,6)"
+    money = query(sample_warehouse, "select raw_text, amount, unit from fct_proactive_disclosure"
+                                    " where amount is not null")
+    assert len(money) == 5
+    for raw, amount, _unit in money:
+        assert amount == parse_value(raw).decimal and isinstance(amount, Decimal), raw
+    assert ("7004.69万元", Decimal("7004.69"), "万元") in money
+    inferred = query(sample_warehouse, "select value from fct_applications where value_status = 'inferred'")
+    assert inferred and all(isinstance(v, int) for (v,) in inferred)
+    text = query(sample_warehouse, "select cast(value as varchar) from fct_applications union all"
+                                   " select cast(expected as varchar) from dq_check_results")
+    assert not [t for (t,) in text if t and t.startswith("-0")]
 
 
 def test_identities_pass_except_what_the_short_row_makes_not_assessable(sample_warehouse):

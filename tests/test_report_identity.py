@@ -60,7 +60,7 @@ def test_copies_and_renderings_of_one_report_are_one_report_with_aliases(tmp_pat
     assert query(db, "select count(distinct report_id) from dq_check_results") == [(2,)]
     assert query(db, "select n_reports from dim_publishers order by 1") == [(1,), (1,)]
     # staging keeps what each URI read: nothing was lost by grouping
-    assert query(db, "select count(*) from stg_reports") == [(4,)]
+    assert query(db, "select count(*) from staging.stg_reports") == [(4,)]
 
 
 def test_a_moved_folder_is_not_read_again(tmp_path, prefect_harness):
@@ -133,11 +133,11 @@ def test_cross_year_checks_join_only_the_counted_report_of_each_year(tmp_path, p
                      " from dim_reports group by 1 order by 1") == [(2020, 3, 6, 1), (2021, 1, 0, 1)]
     assert query(db, "select count(*) from report_aliases") == [(11,)]
     # one row per applicant column: the counted 2021 report against the counted 2020 report, never n × m
-    carry = query(db, "select c.scope, d.report_year, d.is_counted from chk_identities c join dim_reports d"
+    carry = query(db, "select c.scope, d.report_year, d.is_counted from checks.chk_identities c join dim_reports d"
                       " using (report_id) where c.check_code = 'x_carry' order by 1")
     assert len(carry) == 7 and {(year, counted) for _s, year, counted in carry} == {(2021, True)}
     assert {scope.split(" vs ")[1] for scope, *_ in carry} == {"2020"}
-    assert query(db, "select count(*) from chk_identities where check_code = 'x_items'") == query(
+    assert query(db, "select count(*) from checks.chk_identities where check_code = 'x_items'") == query(
         db, "select count(distinct item_code) from fct_proactive_disclosure f join dim_reports d using (report_id)"
             " where d.is_counted and d.report_year = 2021 and f.metric_code in ('prior_items', 'items_change')")
 

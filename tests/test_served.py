@@ -195,7 +195,7 @@ def test_served_nightly_schedules_runs_and_completes_a_triggered_run(tmp_path, f
             assert con.execute("select source_uri, report_year, template_version, status from dim_reports").fetchall() == [
                 (f"{fake_site.base}/nb/2019.htm", 2019, "2019", "loaded")]
             assert con.execute("select count(*) from fct_applications").fetchone() == (161,)
-            assert con.execute("select count(*) from fetch_log").fetchone()[0] >= 2
+            assert con.execute("select count(*) from crawl.fetch_log").fetchone()[0] >= 2
         finally:
             con.close()
         assert (parquet / "fct_applications" / "report_year=2019").is_dir()

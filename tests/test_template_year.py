@@ -147,7 +147,7 @@ def test_a_template_year_is_one_yaml_file(registry_2027, tmp_path):
     con.close()
     build_warehouse(db)
     with duckdb.connect(str(db), read_only=True) as con:
-        terms = con.execute("select term_code, side from identity_terms where check_code = 'app_balance'"
+        terms = con.execute("select term_code, side from checks.identity_terms where check_code = 'app_balance'"
                             " and template_version = '2027' order by side, term_code").fetchall()
         assert terms == [("carried_forward", "actual"), ("total_handled", "actual"), ("transferred", "actual"),
                          ("carried_over", "expected"), ("new_received", "expected")]

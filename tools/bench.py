@@ -86,7 +86,7 @@ def accuracy(db: Path, corpus: Path) -> dict[str, float]:
             got as (
                 select regexp_extract(r.source_uri, '[^/]*$') as file_name, f.table_code, f.row_code, f.col_code,
                        f.value, f.value_status
-                from stg_facts f join stg_reports r using (report_id)
+                from staging.stg_facts f join staging.stg_reports r using (report_id)
             )
             select count(*) as expected,
                    count(g.file_name) as found,

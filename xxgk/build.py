@@ -3,6 +3,9 @@
 A model is one ``sql/<layer>/<name>.sql`` file holding one SELECT; the file's leading ``--``
 comment says what one row is and becomes the table comment. Models are materialised as tables,
 except the analyst views (``v_*``), in dependency order found from the names they mention.
+Each model is published in a schema: its layer's (``LAYER_SCHEMAS``) or the one its header names
+(``-- schema: NAME``). A model reads another schema's model by its qualified name (``staging.stg_facts``,
+``checks.facts``); the analyst tables and views are in ``main`` and read by their bare names.
 The build writes a new file beside the warehouse and renames it over the old one: a reader
 holding the old file keeps its snapshot, a crash leaves the old warehouse untouched.
 """
@@ -20,11 +23,24 @@ import duckdb
 
 from xxgk.crawl.state import crawl_state_path, create_tables
 from xxgk.dictionary import apply_comments
+from xxgk.labels import load_labels
 from xxgk.staging import memory_limit, staging_path
+from xxgk.stamps import record_build
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "core", "checks", "marts")
-BUILT_TABLES = {"dim_divisions", "identity_terms"}  # written by the build itself (core layer), not by a model
+# Where a layer's models are published, unless the file's header says ``-- schema: NAME``: the analyst tables and
+# views in the default schema (main); staging and the checks' internals in their own; the crawl log in ``crawl``.
+LAYER_SCHEMAS = {"staging": "staging", "core": "main", "checks": "checks", "marts": "main"}
+SCHEMAS = ("main", "staging", "checks", "crawl", "meta")
+CATALOGS = ("raw", "crawl_state")  # attached read-only while building: staging's file and the crawler's state
+# written by the build itself (core layer), not by a model: name -> schema
+BUILT_TABLES = {"dim_divisions": "main", "identity_terms": "checks", "labels": "main"}
+_QUALIFIED = re.compile(r"\b(" + "|".join(SCHEMAS + CATALOGS) + r")\.([a-z_][a-z0-9_]*)\b")
+
+
+class ModelError(ValueError):
+    """A model that names what does not exist, or another schema's model without its schema."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +50,16 @@ class Model:
     sql: str
     description: str
     materialized: str = "table"  # table | view (analyst views ``v_*``, or a header line ``-- materialized: view``)
-    depends: frozenset[str] = frozenset()  # the models and sources (raw.*, crawl.*, build-written tables) it reads
+    depends: frozenset[str] = frozenset()  # the models and sources (raw.*, crawl_state.*, built tables) it reads
+    schema: str = "main"
 
     @property
     def is_view(self) -> bool:
         return self.name.startswith("v_") or self.materialized == "view"
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
 
 
 def sql_string(text: str) -> str:
@@ -50,40 +71,71 @@ def sql_path(path: Path) -> str:
     return sql_string(str(path))
 
 
+def _read_model(path: Path, layer: str) -> Model:
+    text = path.read_text(encoding="utf-8")
+    comment, options = [], {"materialized": "table", "schema": LAYER_SCHEMAS[layer]}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        line = line.removeprefix("--").strip()
+        key, _, value = line.partition(":")
+        if key in options and value.strip() and " " not in value.strip():
+            options[key] = value.strip()
+        else:
+            comment.append(line)
+    if options["schema"] not in SCHEMAS:
+        raise ModelError(f"{path}: schema {options['schema']!r} is not one of {', '.join(SCHEMAS)}")
+    return Model(path.stem, layer, text, " ".join(comment), options["materialized"], schema=options["schema"])
+
+
+def _dependencies(model: Model, schema_of: dict[str, str]) -> set[str]:
+    """What a model reads: ``schema.name`` for a model or built table of another schema (bare names for main),
+    ``raw.*`` and ``crawl_state.*`` as sources. A model of another schema named without it is an error."""
+    body = re.sub(r"--[^\n]*", "", model.sql)
+    found: set[str] = set()
+    for schema, name in _QUALIFIED.findall(body):
+        if schema in CATALOGS:
+            found.add(f"{schema}.{name}")
+        elif schema_of.get(name) == schema:
+            found.add(name)
+        else:
+            raise ModelError(f"{model.layer}/{model.name}.sql reads {schema}.{name}: no model or built table "
+                             f"{name} in schema {schema}" + (f" (it is in {schema_of[name]})" if name in schema_of else ""))
+    for word in set(re.findall(r"\b[a-z_][a-z0-9_]*\b", _QUALIFIED.sub("", body))) & schema_of.keys():
+        if word == model.name:
+            continue
+        if schema_of[word] != "main":
+            raise ModelError(f"{model.layer}/{model.name}.sql names {word} without its schema: "
+                             f"write {schema_of[word]}.{word}")
+        found.add(word)
+    return found
+
+
 def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
     """All models in dependency order."""
     models: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
-            text = path.read_text(encoding="utf-8")
-            comment, materialized = [], "table"
-            for line in text.splitlines():
-                if not line.startswith("--"):
-                    break
-                line = line.removeprefix("--").strip()
-                if line.startswith("materialized:"):
-                    materialized = line.partition(":")[2].strip()
-                else:
-                    comment.append(line)
-            models[path.stem] = Model(path.stem, layer, text, " ".join(comment), materialized)
+            models[path.stem] = _read_model(path, layer)
+    schema_of = {**BUILT_TABLES, **{name: m.schema for name, m in models.items()}}
     graph = {}
     for name, model in models.items():
-        body = re.sub(r"--[^\n]*", "", model.sql)
-        sources = set(re.findall(r"\b(?:raw|crawl)\.\w+", body)) | (set(re.findall(r"\b\w+\b", body)) & BUILT_TABLES)
-        words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", re.sub(r"\b(?:raw|crawl)\.\w+", "", body)))
-        graph[name] = {dep for dep in words & models.keys() if dep != name}
-        models[name] = replace(model, depends=frozenset(graph[name] | sources))
+        depends = _dependencies(model, schema_of)
+        graph[name] = {dep for dep in depends if dep in models}
+        models[name] = replace(model, depends=frozenset(depends))
     return [models[name] for name in TopologicalSorter(graph).static_order()]
 
 
 def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str, float]:
-    """Materialise every model; returns seconds per model."""
+    """Materialise every model in its schema; returns seconds per model."""
     timings = {}
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for model in models:
         started = time.perf_counter()
         kind = "VIEW" if model.is_view else "TABLE"
-        con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
-        con.execute(f"COMMENT ON {kind} {model.name} IS {sql_string(model.description)}")
+        con.execute(f"CREATE OR REPLACE {kind} {model.qualified} AS\n{model.sql}")
+        con.execute(f"COMMENT ON {kind} {model.qualified} IS {sql_string(model.description)}")
         timings[model.name] = time.perf_counter() - started
     return timings
 
@@ -99,20 +151,21 @@ def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
     frame = pl.DataFrame([tuple(str(v) if v is not None else None for v in d) for d in iter_divisions()],
                          schema=columns, orient="row")
     con.register("divisions_frame", frame.to_arrow())
-    con.execute("CREATE TABLE dim_divisions AS SELECT *, ? AS source FROM divisions_frame", [DIVISIONS_SOURCE])
+    con.execute("CREATE TABLE main.dim_divisions AS SELECT *, ? AS source FROM divisions_frame", [DIVISIONS_SOURCE])
     con.unregister("divisions_frame")
     con.execute("COMMENT ON TABLE dim_divisions IS 'One row per administrative division (GB/T 2260 code), current or "
                 "historical, with the revision range it was listed in and the dataset it comes from.'")
 
 
 def attach_crawl_state(con: duckdb.DuckDBPyConnection, db: Path) -> None:
-    """The crawler's state as schema ``crawl`` (read-only), or empty tables of its shape when nothing was crawled."""
+    """The crawler's state as catalog ``crawl_state`` (read-only), or empty tables of its shape when nothing was
+    crawled. (The warehouse publishes its log as schema ``crawl``: ``crawl.fetch_log``.)"""
     path = crawl_state_path(db)
     if path.exists():
-        con.execute(f"ATTACH {sql_path(path)} AS crawl (READ_ONLY)")
+        con.execute(f"ATTACH {sql_path(path)} AS crawl_state (READ_ONLY)")
         return
-    con.execute("ATTACH ':memory:' AS crawl")
-    create_tables(con, "crawl")
+    con.execute("ATTACH ':memory:' AS crawl_state")
+    create_tables(con, "crawl_state")
 
 
 def load_identity_terms(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,9 +178,9 @@ def load_identity_terms(con: duckdb.DuckDBPyConnection) -> None:
 
     frame = pl.DataFrame(term_rows(load_registry()))
     con.register("identity_terms_frame", frame.to_arrow())
-    con.execute("CREATE TABLE identity_terms AS SELECT * FROM identity_terms_frame")
+    con.execute("CREATE TABLE checks.identity_terms AS SELECT * FROM identity_terms_frame")
     con.unregister("identity_terms_frame")
-    con.execute("COMMENT ON TABLE identity_terms IS 'One row per term of an identity (勾稽关系) of the template "
+    con.execute("COMMENT ON TABLE checks.identity_terms IS 'One row per term of an identity (勾稽关系) of the template "
                 "registry, per template version: the checks evaluate these.'")
 
 
@@ -159,15 +212,20 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
         con.execute(f"SET memory_limit = '{memory_limit()}'")  # spill to disk rather than grow with N
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
         attach_crawl_state(con, db)
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         load_divisions(con)
         load_identity_terms(con)
+        load_labels(con)
         timings = run_models(con, load_models())
+        n_reports = con.execute("SELECT count(*) FROM main.dim_reports").fetchone()[0]
+        record_build(con, db, n_reports)  # meta.build_info, and the export log carried over
         for statement in extra_sql or []:
             con.execute(statement)
         apply_comments(con)  # the data dictionary (xxgk/dictionary.yaml) documents every table and column
         # the published file must not depend on the staging file: views over raw.* are not allowed
         con.execute("DETACH raw")
-        con.execute("DETACH crawl")
+        con.execute("DETACH crawl_state")
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()

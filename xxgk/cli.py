@@ -1,4 +1,4 @@
-"""The ``xxgk`` command: ingest, crawl, sources check, forget, build, export, check, summary."""
+"""The ``xxgk`` command: ingest, crawl, sources check, forget, build, export, check, show, report, summary."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def summarize(db: Path) -> str:
     """Reports per template and layout, failed checks and errors, as printed by ``make run``."""
     import duckdb
 
+    from xxgk.stamps import export_state
+
     con = duckdb.connect(str(db), read_only=True)
     try:
         lines = ["reports (template × layout × status):"]
@@ -50,6 +52,7 @@ def summarize(db: Path) -> str:
         lines.append(f"publisher-years with rival reports (one counted each): {rivals}")
         errors = con.execute("SELECT error_code, count(*) FROM ingest_errors GROUP BY ALL ORDER BY ALL").fetchall()
         lines.append("ingest errors: " + (", ".join(f"{c} {n}" for c, n in errors) if errors else "none"))
+        lines.append(export_state(con).describe())  # whether the Parquet comes from this build
         return "\n".join(lines)
     finally:
         con.close()
@@ -80,6 +83,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _error("nothing was ingested")
         return 2
     _prefect_env()
+    from common.progress import reporting
     from xxgk.export import ExportError, check_export_target
     from xxgk.sources_local import path_argument
 
@@ -92,10 +96,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"xxgk: export refused: {exc}", file=sys.stderr)
             return 2
     from flows.ingest import run_ingest
+    from xxgk.console import progress_for
 
-    summary = run_ingest([path_argument(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
-                         batch_size=args.batch_size, workers=args.workers,
-                         export_dir=str(args.export) if args.export else None)
+    with progress_for() as bar, reporting(bar):  # a bar with rate and ETA on a terminal, plain lines in a log
+        summary = run_ingest([path_argument(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
+                             batch_size=args.batch_size, workers=args.workers,
+                             export_dir=str(args.export) if args.export else None)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
@@ -119,10 +125,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     _prefect_env()
+    from common.progress import reporting
     from flows.nightly import nightly_flow
+    from xxgk.console import progress_for
 
-    summary = nightly_flow(sources_file=str(args.sources), db=str(args.db), parquet_dir=str(args.out),
-                           export=not args.no_export)
+    with progress_for() as bar, reporting(bar):  # a bar with rate and ETA on a terminal, plain lines in a log
+        summary = nightly_flow(sources_file=str(args.sources), db=str(args.db), parquet_dir=str(args.out),
+                               export=not args.no_export)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
         return 0
@@ -205,24 +214,101 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """Print failing and not-assessable checks; exit 0 (checks inform, they do not block)."""
+def _open(db: Path):
     import duckdb
 
-    con = duckdb.connect(str(args.db), read_only=True)
+    if not Path(db).exists():
+        _error(f"no warehouse at {db}: ingest something first")
+        return None
+    return duckdb.connect(str(db), read_only=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Checks grouped by check and status (the most frequent reasons a check was not assessable), the failing
+    checks (--failing) or one report's (--report). Exit 0, or 1 with --fail-on LEVEL when a check of that
+    severity or above fails; 2 when the warehouse or the report does not exist."""
+    from xxgk import inspect
+    from xxgk.console import print_table
+
+    con = _open(args.db)
+    if con is None:
+        return 2
     try:
-        rows = con.execute(
-            "SELECT d.publisher_name, d.report_year, c.check_code, c.scope, c.expected, c.actual, c.status,"
-            " c.severity FROM dq_check_results c LEFT JOIN dim_reports d USING (report_id)"
-            " WHERE c.status <> 'pass' ORDER BY c.status, d.publisher_name, c.check_code, c.scope"
-        ).fetchall()
-        totals = con.execute("SELECT status, count(*) FROM dq_check_results GROUP BY ALL ORDER BY ALL").fetchall()
+        report_id = None
+        if args.report:
+            report_id = inspect.resolve_report(con, args.report)
+            if report_id is None:
+                _error(f"no report {args.report!r} (neither a report_id, a source URI nor an alias)")
+                return 2
+            head = inspect.report_header(con, report_id)
+            print(f"report {report_id}: {head['publisher_name'] or '?'} {head['report_year'] or ''} "
+                  f"({head['status']}) {head['source_uri']}")
+        groups = inspect.check_groups(con, report_id)
+        totals = [sum(g[i] for g in groups) for i in (2, 3, 4)]
+        print_table(f"checks by code and status ({sum(totals)} checks; pass {totals[0]}, fail {totals[1]}, "
+                    f"not_assessable {totals[2]})",
+                    ["check_code", "severity", "pass", "fail", "not_assessable", "reports_not_pass"], groups,
+                    numeric=["pass", "fail", "not_assessable", "reports_not_pass"])
+        reasons = inspect.not_assessable_reasons(con, report_id)
+        if reasons and not args.report:
+            print_table("not assessable, most frequent reasons (the terms that are not a reported number):",
+                        ["check_code", "reason", "checks", "reports"], reasons, numeric=["checks", "reports"])
+        if args.failing or args.report:
+            rows = inspect.check_rows(con, report_id=report_id, failing=args.failing)
+            title = "failing checks:" if args.failing else "checks of this report:"
+            print_table(title, ["publisher", "year", "check_code", "scope", "expected", "actual", "status",
+                                "severity", "reason"], rows, numeric=["expected", "actual"])
+        elif totals[1]:
+            print(f"{totals[1]} checks fail: `xxgk check --failing` lists them, `xxgk check --report ID` one report's")
+        failing = inspect.failing_at(con, args.fail_on, report_id) if args.fail_on else 0
     finally:
         con.close()
-    for publisher, year, code, scope, expected, actual, status, severity in rows:
-        print(f"{status:15} {severity:8} {code:18} {scope:34} expected={expected} actual={actual} "
-              f"{publisher or '?'} {year or ''}")
-    print("totals: " + ", ".join(f"{s} {n}" for s, n in totals))
+    if failing:
+        print(f"xxgk check --fail-on {args.fail_on}: exit 1, {failing} checks of severity {args.fail_on} or above "
+              f"fail", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """One report's tables as read: every cell with its value, raw text, status, note and locator."""
+    from xxgk import inspect
+    from xxgk.console import print_table
+
+    con = _open(args.db)
+    if con is None:
+        return 2
+    try:
+        report_id = inspect.resolve_report(con, args.report)
+        if report_id is None:
+            _error(f"no report {args.report!r} (neither a report_id, a source URI nor an alias)")
+            return 2
+        head = inspect.report_header(con, report_id)
+        for key, value in head.items():
+            print(f"{key:17} {'' if value is None else value}")
+        tables = inspect.report_cells(con, report_id)
+        titles = dict(con.execute("SELECT code, label_zh FROM labels WHERE code_kind = 'table'").fetchall())
+        for table, rows in tables.items():
+            print()
+            print_table(f"{table}: {titles.get(table, '')} ({len(rows)} cells)",
+                        ["row", "row_code", "col_code", "column", "value", "raw_text", "status", "note", "locator"],
+                        rows)
+        if not tables:
+            print("\n(no table cells: status " + str(head["status"]) + ")")
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The static HTML report (xxgk/site/): coverage, rates, refusal grounds, checks, a page per report."""
+    from xxgk.site import write_site
+
+    if not Path(args.db).exists():
+        _error(f"no warehouse at {args.db}: ingest something first")
+        return 2
+    pages = write_site(Path(args.db), Path(args.out))
+    print(f"wrote {pages} pages to {args.out} (open {Path(args.out) / 'index.html'})")
     return 0
 
 
@@ -289,9 +375,28 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=Path(DEFAULT_PARQUET))
     export.set_defaults(func=cmd_export)
 
-    check = sub.add_parser("check", help="print failing and not-assessable checks (exit 0)")
+    check = sub.add_parser("check", help="checks grouped by check and status; --failing, --report, --fail-on",
+                           description="Checks grouped by check and status, with the most frequent reasons a check "
+                                       "was not assessable. Exit 0; 1 with --fail-on LEVEL when a check of that "
+                                       "severity or above fails (for CI); 2 when the report does not exist.")
     check.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    check.add_argument("--failing", action="store_true", help="list every failing check with its reason")
+    check.add_argument("--report", metavar="ID|URI", help="one report's checks (report_id, source URI or file path)")
+    check.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
+                       help="exit 1 when a check of this severity or above fails")
     check.set_defaults(func=cmd_check)
+
+    show = sub.add_parser("show", help="one report's tables as read: each cell's value, raw text, status, locator")
+    show.add_argument("report", metavar="REPORT", help="report_id, source URI, alias URI or file path")
+    show.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    show.set_defaults(func=cmd_show)
+
+    report = sub.add_parser("report", help="write the static HTML report (works offline)",
+                            description="A static HTML site: coverage by province and year, disclosure and "
+                                        "correction rates, refusal grounds, failing checks, and a page per report.")
+    report.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    report.add_argument("--out", type=Path, default=Path("warehouse/report"))
+    report.set_defaults(func=cmd_report)
 
     summary = sub.add_parser("summary", help="reports per template and layout, checks, errors")
     summary.add_argument("--db", type=Path, default=Path(DEFAULT_DB))

@@ -27,6 +27,7 @@ class Code:
     code: str
     label: str
     group: str | None = None
+    en: str | None = None  # the English label (the labels table's label_en)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class TableDoc:
     name: str
     description: str
     columns: dict[str, str]  # column → description ("" when the yaml names it without text)
+    schema: str = "main"  # where the build publishes it (main: the analyst tables and views)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Dictionary:
     common_columns: dict[str, str]
     tables: dict[str, TableDoc]
     codes: dict[str, CodeList] = field(default_factory=dict)
+    schemas: dict[str, str] = field(default_factory=dict)  # schema → what it holds
 
     def column(self, table: str, column: str) -> str:
         """A column's description: the table's own, else the shared one, else ""."""
@@ -79,7 +82,7 @@ def _column_text(value: object, column: str, common: dict[str, str]) -> str:
 
 def _code(code: object, value: object) -> Code:
     if isinstance(value, dict):
-        return Code(str(code), str(value.get("label", "")), value.get("group"))
+        return Code(str(code), str(value.get("label", "")), value.get("group"), value.get("en"))
     return Code(str(code), str(value))
 
 
@@ -91,14 +94,16 @@ def load_dictionary(path: Path = DICTIONARY_PATH) -> Dictionary:
     for name, spec in (raw.get("tables") or {}).items():
         spec = spec or {}
         columns = {str(c): _column_text(v, str(c), common) for c, v in (spec.get("columns") or {}).items()}
-        tables[str(name)] = TableDoc(str(name), str(spec.get("description") or "").strip(), columns)
+        tables[str(name)] = TableDoc(str(name), str(spec.get("description") or "").strip(), columns,
+                                     str(spec.get("schema") or "main"))
     codes = {}
     for name, spec in (raw.get("codes") or {}).items():
         values = spec.get("values") or {}
         codes[str(name)] = CodeList(str(name), str(spec.get("title", "")), tuple(spec.get("columns") or ()),
                                     tuple(_code(k, v) for k, v in values.items()))
+    schemas = {str(k): " ".join(str(v).split()) for k, v in (raw.get("schemas") or {}).items()}
     return Dictionary(str(raw.get("name", "")), str(raw.get("title", "")), str(raw.get("description", "")).strip(),
-                      list(raw.get("licenses") or []), common, tables, codes)
+                      list(raw.get("licenses") or []), common, tables, codes, schemas)
 
 
 @lru_cache(maxsize=1)
@@ -116,18 +121,25 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def published_objects(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, list[str]]]:
-    """table → (TABLE | VIEW, columns in order) for every table and view in schema main."""
+def published_objects(con: duckdb.DuckDBPyConnection, schema: str | None = None
+                      ) -> dict[str, tuple[str, list[str], str]]:
+    """table → (TABLE | VIEW, columns in order, schema) for every table and view of the database (of ``schema``
+    only when given). Table names are unique across the warehouse's schemas."""
     rows = con.execute(
-        "SELECT t.table_name, t.table_type, c.column_name FROM information_schema.tables t "
+        "SELECT t.table_name, t.table_type, c.column_name, t.table_schema FROM information_schema.tables t "
         "JOIN information_schema.columns c ON c.table_schema = t.table_schema AND c.table_name = t.table_name "
-        "WHERE t.table_schema = 'main' AND t.table_catalog = current_database() "
-        "AND c.table_catalog = current_database() ORDER BY t.table_name, c.ordinal_position"
+        "WHERE t.table_schema NOT IN ('information_schema', 'pg_catalog') AND coalesce(t.table_schema = ?, true) "
+        "AND t.table_catalog = current_database() AND c.table_catalog = current_database() "
+        "ORDER BY t.table_name, c.ordinal_position", [schema]
     ).fetchall()
-    objects: dict[str, tuple[str, list[str]]] = {}
-    for table, kind, column in rows:
-        objects.setdefault(table, ("VIEW" if kind == "VIEW" else "TABLE", []))[1].append(column)
+    objects: dict[str, tuple[str, list[str], str]] = {}
+    for table, kind, column, in_schema in rows:
+        objects.setdefault(table, ("VIEW" if kind == "VIEW" else "TABLE", [], in_schema))[1].append(column)
     return objects
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{sql_identifier(schema)}.{sql_identifier(table)}"
 
 
 def coverage_gaps(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> dict[str, list[str]]:
@@ -135,10 +147,12 @@ def coverage_gaps(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
     d = dictionary or _default()
     objects = published_objects(con)
     missing, stale = [], []
-    for table, (_, columns) in objects.items():
+    for table, (_, columns, schema) in objects.items():
         doc = d.tables.get(table)
         if doc is None or not doc.description:
             missing.append(table)
+        elif doc.schema != schema:
+            missing.append(f"{table} (in schema {schema}, described in {doc.schema})")
         for column in columns:
             if doc is None or column not in doc.columns or not d.column(table, column):
                 missing.append(f"{table}.{column}")
@@ -154,17 +168,17 @@ def apply_comments(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None
     """COMMENT ON every table, view and column present that the dictionary describes; returns how many."""
     d = dictionary or _default()
     applied = 0
-    for table, (kind, columns) in published_objects(con).items():
+    for table, (kind, columns, schema) in published_objects(con).items():
         doc = d.tables.get(table)
         if doc is None:
             continue
         if doc.description:
-            con.execute(f"COMMENT ON {kind} {sql_identifier(table)} IS {sql_string(doc.description)}")
+            con.execute(f"COMMENT ON {kind} {qualified(schema, table)} IS {sql_string(doc.description)}")
             applied += 1
         for column in columns:
             text = d.column(table, column) if column in doc.columns else ""
             if text:
-                con.execute(f"COMMENT ON COLUMN {sql_identifier(table)}.{sql_identifier(column)} "
+                con.execute(f"COMMENT ON COLUMN {qualified(schema, table)}.{sql_identifier(column)} "
                             f"IS {sql_string(text)}")
                 applied += 1
     return applied
@@ -173,6 +187,10 @@ def apply_comments(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None
 def _cell(text: str) -> str:
     """Markdown table cell text: no pipes or line breaks breaking the row."""
     return " ".join(text.replace("|", "\\|").split())
+
+
+def _qualified_name(doc: TableDoc) -> str:
+    return doc.name if doc.schema == "main" else f"{doc.schema}.{doc.name}"
 
 
 def render_markdown(dictionary: Dictionary | None = None) -> str:
@@ -184,10 +202,19 @@ def render_markdown(dictionary: Dictionary | None = None) -> str:
         " edit the yaml, not this file. -->", "",
         d.title, "", d.description, "",
         "## Tables", "",
+        "Each table or view is published in a schema: the analyst tables and views in `main` (the default: "
+        "`select * from dim_reports`), the others by their qualified name (`select * from staging.stg_facts`).",
     ]
-    out += [f"- [`{name}`](#{name}): {_cell(doc.description)}" for name, doc in d.tables.items()]
+    order = list(d.schemas) + sorted({doc.schema for doc in d.tables.values()} - set(d.schemas))
+    for schema in order:
+        names = [name for name, doc in d.tables.items() if doc.schema == schema]
+        if not names:
+            continue
+        out += ["", f"**Schema `{schema}`**: {_cell(d.schemas.get(schema, ''))}", ""]
+        out += [f"- [`{_qualified_name(d.tables[n])}`](#{n}): {_cell(d.tables[n].description)}" for n in names]
     for name, doc in d.tables.items():
-        out += ["", f"### {name}", "", doc.description, "", "| column | description | codes |", "|---|---|---|"]
+        title = name if doc.schema == "main" else f"{name} (schema `{doc.schema}`: `{doc.schema}.{name}`)"
+        out += ["", f"### {title}", "", doc.description, "", "| column | description | codes |", "|---|---|---|"]
         for column in doc.columns:
             codes = d.code_list_for(name, column)
             link = f"[{codes.name}](#{codes.name})" if codes else ""
@@ -195,12 +222,15 @@ def render_markdown(dictionary: Dictionary | None = None) -> str:
     out += ["", "## Code lists", ""]
     for codes in d.codes.values():
         has_group = any(c.group for c in codes.codes)
+        has_en = any(c.en for c in codes.codes)
         where = ", ".join(f"`{c}`" for c in codes.columns)
         out += ["", f"### {codes.name}", "", f"{codes.title}. Used in: {where}.", ""]
-        out += ["| code | 中文 | group |", "|---|---|---|"] if has_group else ["| code | 中文 |", "|---|---|"]
+        head = ["code", "中文"] + (["English"] if has_en else []) + (["group"] if has_group else [])
+        out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for c in codes.codes:
-            row = f"| `{c.code}` | {_cell(c.label)} |"
-            out.append(row + (f" {f'`{c.group}`' if c.group else ''} |" if has_group else ""))
+            cells = [f"`{c.code}`", _cell(c.label)] + ([_cell(c.en or "")] if has_en else [])
+            cells += [f"`{c.group}`" if c.group else ""] if has_group else []
+            out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
 
 
@@ -239,17 +269,19 @@ def _parquet_schema(files: list[Path]) -> list[tuple[str, str]]:
         con.close()
 
 
-def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None) -> dict:
-    """A Frictionless data package descriptor for an export folder (one resource per dataset with files)."""
+def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_id: str | None = None) -> dict:
+    """A Frictionless data package descriptor for an export folder: one resource per dataset (an empty table's
+    resource is its one file holding the schema and no rows)."""
     d = dictionary or _default()
     parquet_dir = Path(parquet_dir)
     resources, empty = [], []
     for folder in sorted(p for p in parquet_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         files = sorted(folder.rglob("*.parquet"))
         if not files:
-            empty.append(folder.name)  # an empty table writes no file: no resource (a path may not be empty)
             continue
         table = folder.name
+        if _parquet_rows(files) == 0:
+            empty.append(table)
         fields = []
         for name, duck_type in _parquet_schema(files):
             spec = {"name": name, "type": frictionless_type(duck_type), "description": d.column(table, name)}
@@ -267,13 +299,22 @@ def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None) -> dict
             "schema": {"fields": fields},
         })
     return {"name": d.name, "title": d.title, "description": d.description, "licenses": d.licenses,
-            "resources": resources, "x-empty-datasets": empty}
+            "resources": resources, "x-empty-datasets": empty, "x-build-id": build_id}
 
 
-def write_datapackage(parquet_dir: Path, dictionary: Dictionary | None = None) -> Path:
+def _parquet_rows(files: list[Path]) -> int:
+    con = duckdb.connect()
+    try:
+        listing = "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
+        return con.execute(f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({listing})").fetchone()[0]
+    finally:
+        con.close()
+
+
+def write_datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_id: str | None = None) -> Path:
     """Write ``datapackage.json`` into the export folder; returns its path."""
     target = Path(parquet_dir) / DATAPACKAGE_NAME
-    descriptor = datapackage(parquet_dir, dictionary)
+    descriptor = datapackage(parquet_dir, dictionary, build_id)
     target.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return target
 

@@ -1,7 +1,15 @@
-"""Parquet exports: one dataset per published table, partitioned by report_year.
+"""Parquet exports: one dataset per analyst table and view (schema main), partitioned by report_year.
+
+Every dataset is a folder ``<out>/<name>/``: a table or view with a report year (its own, or its
+report's) is written as hive partitions ``report_year=<y>/data_0.parquet``
+(``__HIVE_DEFAULT_PARTITION__`` for a null year); one without (dim_publishers, dim_divisions, labels)
+as one file ``<name>.parquet``; an empty one as one file ``<name>.parquet`` holding its schema and no
+rows, so duckdb and polars read every dataset back
+(``read_parquet('<out>/<name>/**/*.parquet', hive_partitioning = true)``). The export is stamped in
+the warehouse (``meta.export_log``: when, where, from which build) and in ``datapackage.json``.
 
 The export writes only what it owns. A folder that does not exist is created; in a folder that
-exists, the export replaces only the datasets (``<table>/``) and the ``datapackage.json`` it wrote
+exists, the export replaces only the datasets (``<name>/``) and the ``datapackage.json`` it wrote
 there before, as its manifest ``.xxgk-export.json`` lists them, and touches nothing else. A folder
 holding something of the same name that the export did not write is refused (``ExportError``), as
 are the warehouse's own folder (its databases live there), a folder that contains the warehouse,
@@ -20,23 +28,11 @@ from pathlib import Path
 import duckdb
 
 from xxgk.build import sql_path
-from xxgk.dictionary import DATAPACKAGE_NAME, write_datapackage
+from xxgk.dictionary import DATAPACKAGE_NAME, load_dictionary, published_objects, write_datapackage
 from xxgk.sources_local import as_path
+from xxgk.stamps import record_export
 
-EXPORT_TABLES = (
-    "dim_reports",
-    "fct_proactive_disclosure",
-    "fct_applications",
-    "fct_admin_reviews",
-    "fct_litigation",
-    "report_sections",
-    "dq_check_results",
-    "ingest_errors",
-    "cells",
-    "report_history",
-    "unmapped_rows",
-    "report_aliases",
-)
+PARTITION = "report_year"
 MANIFEST = ".xxgk-export.json"
 _TMP_PREFIX = ".xxgk-export-tmp-"
 _OLD_PREFIX = ".xxgk-export-old-"
@@ -46,17 +42,14 @@ class ExportError(Exception):
     """An export target the export refuses to write into (nothing was written or deleted)."""
 
 
-def _with_year(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A SELECT over ``table`` that carries report_year (joined from dim_reports when absent)."""
-    columns = [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table]).fetchall()]
-    if "report_year" in columns:
-        return f"SELECT * FROM {table}"
-    if "report_id" in columns:
-        return (f"SELECT t.*, d.report_year FROM {table} t "
-                f"LEFT JOIN dim_reports d ON d.report_id = t.report_id")
-    return f"SELECT *, CAST(NULL AS INTEGER) AS report_year FROM {table}"
+def export_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The datasets an export writes: every table and view of schema main (the analyst's), by name."""
+    return sorted(published_objects(con, "main"))
+
+
+def documented_datasets() -> list[str]:
+    """The datasets a warehouse publishes, as the data dictionary lists them (before any warehouse exists)."""
+    return sorted(name for name, doc in load_dictionary().tables.items() if doc.schema == "main")
 
 
 def _manifest_is_ours(out: Path) -> bool:
@@ -66,27 +59,28 @@ def _manifest_is_ours(out: Path) -> bool:
         return False
 
 
-def owned_entries(out: Path) -> set[str]:
+def owned_entries(out: Path, names: list[str]) -> set[str]:
     """What an earlier export wrote into ``out``: its manifest's entries (or, for a folder exported before
     manifests existed, our datasets next to our ``datapackage.json``)."""
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         if manifest.get("tool") == "xxgk":
-            return {str(e) for e in manifest.get("entries", []) if str(e) in (*EXPORT_TABLES, DATAPACKAGE_NAME)}
+            return {str(e) for e in manifest.get("entries", [])}
     except (OSError, ValueError, AttributeError):
         pass
     try:
         package = json.loads((out / DATAPACKAGE_NAME).read_text(encoding="utf-8"))
         if isinstance(package, dict) and package.get("name") == "xxgk":
-            return {t for t in EXPORT_TABLES if (out / t).is_dir()} | {DATAPACKAGE_NAME}
+            return {t for t in names if (out / t).is_dir()} | {DATAPACKAGE_NAME}
     except (OSError, ValueError):
         pass
     return set()
 
 
-def check_export_target(db: Path, out: Path | str, tables: tuple[str, ...] = EXPORT_TABLES) -> Path:
+def check_export_target(db: Path, out: Path | str, names: list[str] | None = None) -> Path:
     """The export folder ``out`` resolved, or ``ExportError`` saying why the export will not write there."""
     out = as_path(out)
+    names = names if names is not None else documented_datasets()
     target = out.resolve()
     home = Path(db).resolve().parent
     if target == home:
@@ -97,8 +91,8 @@ def check_export_target(db: Path, out: Path | str, tables: tuple[str, ...] = EXP
     if target.exists() and not target.is_dir():
         raise ExportError(f"{out} exists and is not a folder")
     if target.is_dir():
-        owned = owned_entries(target)
-        foreign = [name for name in (*tables, DATAPACKAGE_NAME) if name not in owned and (target / name).exists()]
+        owned = owned_entries(target, names)
+        foreign = [name for name in (*names, DATAPACKAGE_NAME) if name not in owned and (target / name).exists()]
         if (target / MANIFEST).exists() and not _manifest_is_ours(target):
             foreign.append(MANIFEST)
         if foreign:
@@ -116,11 +110,37 @@ def _remove_stale(out: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] = EXPORT_TABLES) -> dict[str, int]:
-    """Write every table under ``out/<table>/report_year=<y>/``, replacing only what an earlier export
-    wrote there (see the module docstring); returns row counts."""
-    out = check_export_target(Path(db), out, tables)
-    owned = owned_entries(out) if out.is_dir() else set()
+def _select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, bool]:
+    """A SELECT over ``table``, and whether it carries report_year (joined from dim_reports when absent)."""
+    columns = published_objects(con, "main")[table][1]
+    if PARTITION in columns:
+        return f"SELECT * FROM main.{table}", True
+    if "report_id" in columns:
+        return (f"SELECT t.*, d.report_year FROM main.{table} t "
+                f"LEFT JOIN main.dim_reports d ON d.report_id = t.report_id"), True
+    return f"SELECT * FROM main.{table}", False
+
+
+def _write(con: duckdb.DuckDBPyConnection, select: str, target: Path, partitioned: bool, rows: int) -> None:
+    target.mkdir()
+    if partitioned and rows:
+        con.execute(f"COPY ({select}) TO {sql_path(target)} "
+                    f"(FORMAT parquet, PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)")
+    else:  # one file; with no rows it still holds the schema
+        con.execute(f"COPY ({select}) TO {sql_path(target / (target.name + '.parquet'))} (FORMAT parquet)")
+
+
+def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Write every analyst table and view (or ``tables``) under ``out/<name>/``, replacing only what an earlier
+    export wrote there (see the module docstring), and stamp the export in the warehouse; returns row counts."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        present = export_datasets(con)
+    finally:
+        con.close()
+    names = [t for t in (tables or present) if t in present]
+    out = check_export_target(Path(db), out, names)
+    owned = owned_entries(out, names) if out.is_dir() else set()
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
     tmp, old = out / f"{_TMP_PREFIX}{os.getpid()}", out / f"{_OLD_PREFIX}{os.getpid()}"
@@ -130,24 +150,19 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] = EXPORT_T
         con = duckdb.connect(str(db), read_only=True)
         try:
             con.execute("SET enable_progress_bar = false")
-            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            for table in tables:
-                if table not in present:
-                    continue
-                select = _with_year(con, table)
+            for table in names:
+                select, partitioned = _select(con, table)
                 counts[table] = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
-                target = tmp / table
-                target.mkdir()
-                if counts[table]:
-                    con.execute(
-                        f"COPY ({select}) TO {sql_path(target)} "
-                        "(FORMAT parquet, PARTITION_BY (report_year), OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)"
-                    )
+                _write(con, select, tmp / table, partitioned, counts[table])
+            try:
+                build_id = con.execute("SELECT build_id FROM meta.build_info").fetchone()[0]
+            except duckdb.CatalogException:
+                build_id = None
         finally:
             con.close()
-        write_datapackage(tmp)  # describes the datasets written here, not whatever else the folder holds
+        write_datapackage(tmp, build_id=build_id)  # describes the datasets written here, nothing else
         written = [*counts, DATAPACKAGE_NAME]
-        entries = sorted(set(written) | {e for e in owned if e in EXPORT_TABLES and e not in tables})
+        entries = sorted(set(written) | (owned - set(written)))
         old.mkdir()
         for name in written:
             if (out / name).exists():  # ours (checked above): moved aside, then replaced
@@ -159,4 +174,5 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] = EXPORT_T
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+    record_export(Path(db), out, len(counts), sum(counts.values()))
     return counts

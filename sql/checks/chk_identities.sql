@@ -1,7 +1,7 @@
 -- One row per report × identity × scope (a column, a row, a block of table 4), and for a cross-year identity × last year's report of the same publisher: the identities (勾稽关系) as the template registry declares them (transforms/registry/*.yaml → identity_terms), on reported cells only.
--- A blank, placeholder, missing or inferred term makes the scope not assessable; a scope whose cells the report's template lacks gives no row. A cross-year identity (a term `@-1`) is the one of the current report's template, its last-year terms read whatever template that report used; only the counted report of each publisher and year takes part, so the join stays linear however many copies a publisher has.
+-- A blank, placeholder, text, missing or inferred term makes the scope not assessable, and reason names each such term with its status (a term of last year's report with @year); a scope whose cells the report's template lacks gives no row. A cross-year identity (a term `@-1`) is the one of the current report's template, its last-year terms read whatever template that report used; only the counted report of each publisher and year takes part, so the join stays linear however many copies a publisher has.
 with cross_year as (
-    select distinct check_code from identity_terms where year_offset <> 0
+    select distinct check_code from checks.identity_terms where year_offset <> 0
 ),
 pairs as (
     select report_id as cur_id, report_id as prev_id, null::integer as prev_year, false as is_cross
@@ -15,7 +15,7 @@ pairs as (
     where cur.publisher_key is not null and cur.is_counted and prev.is_counted
 ),
 versions as (
-    select distinct report_id, table_code, template_version from facts
+    select distinct report_id, table_code, template_version from checks.facts
 ),
 applied as (
     select
@@ -24,6 +24,7 @@ applied as (
         t.check_code,
         t.for_each,
         case when t.for_each = 'column' then f.col_code else f.row_code end as scope_code,
+        t.term_code || case when t.year_offset <> 0 then '@' || p.prev_year else '' end as term,
         t.side,
         t.sign * f.value as signed_value,
         f.value_status,
@@ -31,11 +32,11 @@ applied as (
         t.severity
     from pairs p
     join versions v on v.report_id = p.cur_id
-    join identity_terms t
+    join checks.identity_terms t
         on t.table_code = v.table_code
         and t.template_version = v.template_version
         and (t.check_code in (select check_code from cross_year)) = p.is_cross
-    join facts f
+    join checks.facts f
         on f.report_id = case when t.year_offset = 0 then p.cur_id else p.prev_id end
         and f.table_code = t.table_code
         and t.term_code = case when t.for_each = 'column' then f.row_code else f.col_code end
@@ -45,9 +46,11 @@ scopes as (
         report_id,
         check_code,
         for_each || ':' || scope_code || coalesce(' vs ' || prev_year, '') as scope,
-        sum(signed_value) filter (where side = 'expected') as expected,
-        sum(signed_value) filter (where side = 'actual') as actual,
+        cast(sum(signed_value) filter (where side = 'expected') as bigint) as expected,
+        cast(sum(signed_value) filter (where side = 'actual') as bigint) as actual,
         count(*) filter (where value_status <> 'reported') as n_unusable,
+        string_agg(term || ' is ' || value_status, '; ' order by term) filter (where value_status <> 'reported')
+            as unusable,
         any_value(severity) as severity
     from applied
     group by report_id, prev_year, check_code, for_each, scope_code
@@ -61,9 +64,13 @@ select
     actual,
     case
         when n_unusable > 0 then 'not_assessable'
-        when abs(expected - actual) <= 0 then 'pass'
+        when expected = actual then 'pass'
         else 'fail'
     end as status,
     severity,
-    0.0 as tolerance
+    cast(0 as bigint) as tolerance,
+    case
+        when n_unusable > 0 then unusable
+        when expected <> actual then 'expected ' || expected || ', found ' || actual || ' (off by ' || (actual - expected) || ')'
+    end as reason
 from scopes

@@ -1,4 +1,5 @@
 -- One row per headline number stated in a report's narrative, compared with the table cell it summarises (info).
+-- reason: for not_assessable, the table has no such cell or its cell is not a number (its status); for fail, both numbers.
 with table_values as (
     select report_id, 'new_received' as claim_code, value, value_status from fct_applications
     where outcome_code = 'new_received' and applicant_code = 'total'
@@ -11,7 +12,7 @@ with table_values as (
     union all
     select report_id, 'admin_review', value, value_status from fct_admin_reviews where result_code = 'total'
     union all
-    select report_id, 'litigation', sum(value), min(value_status) from fct_litigation
+    select report_id, 'litigation', cast(sum(value) as bigint), min(value_status) from fct_litigation
     where result_code = 'total' group by report_id
 )
 select
@@ -26,7 +27,12 @@ select
         else 'fail'
     end as status,
     'info' as severity,
-    0.0 as tolerance
+    cast(0 as bigint) as tolerance,
+    case
+        when t.value_status is null then 'the table has no ' || c.claim_code || ' cell'
+        when t.value is null or t.value_status not in ('reported', 'inferred') then c.claim_code || ' is ' || t.value_status
+        when c.value <> t.value then 'the narrative says ' || c.value || ', the table ' || t.value
+    end as reason
 from report_claims c
 left join table_values t on t.report_id = c.report_id and t.claim_code = c.claim_code
 where c.report_id in (select report_id from dim_reports)

@@ -11,6 +11,6 @@ select
     f.table_code,
     f.row_code,
     f.col_code
-from stg_cells c
-left join stg_facts f on f.report_id = c.report_id and f.locator = c.locator
+from staging.stg_cells c
+left join staging.stg_facts f on f.report_id = c.report_id and f.locator = c.locator
 where c.report_id in (select report_id from dim_reports)

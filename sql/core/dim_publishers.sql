@@ -10,7 +10,7 @@ with ranked as (
         count(*) over (partition by publisher_key) as n_reports,
         min(report_year) over (partition by publisher_key) as first_year,
         max(report_year) over (partition by publisher_key) as last_year
-    from stg_reports
+    from staging.stg_reports
     where publisher_key is not null and report_id in (select report_id from dim_reports)  -- aliases are not reports
 )
 select
@@ -19,8 +19,8 @@ select
     publisher_kind as kind,
     province_name,
     province_code,
-    city_name,
-    city_code,
+    city_name as prefecture_name,
+    city_code as prefecture_code,
     county_name,
     county_code,
     division_code,

@@ -5,7 +5,7 @@
 -- ingested_at), then the most facts, then the smallest source_uri. Failed reads and not_report documents are never counted.
 with reports as (
     select *, status not in ('failed', 'not_report') as is_eligible
-    from stg_reports
+    from staging.stg_reports
     where source_uri not in (select alias_uri from report_aliases)
 ),
 ranked as (

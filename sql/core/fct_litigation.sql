@@ -1,14 +1,13 @@
 -- One row per path (direct | after_review) and result of the litigation blocks of table 4 of a report.
 select
-    f.report_id,
-    r.report_year,
-    case f.row_code when 'litigation_direct' then 'direct' else 'after_review' end as path_code,
-    f.col_code as result_code,
-    f.value,
-    f.value_status,
-    f.raw_text,
-    f.locator,
-    f.note
-from stg_facts f
-join dim_reports r using (report_id)  -- reports only: an alias's copy of the facts is not repeated
-where f.table_code = 'reviews_litigation' and f.row_code in ('litigation_direct', 'litigation_after_review')
+    report_id,
+    report_year,
+    case row_code when 'litigation_direct' then 'direct' else 'after_review' end as path_code,
+    col_code as result_code,
+    value,
+    value_status,
+    raw_text,
+    locator,
+    note
+from checks.facts
+where table_code = 'reviews_litigation' and row_code in ('litigation_direct', 'litigation_after_review')

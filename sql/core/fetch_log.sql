@@ -1,2 +1,3 @@
 -- One row per HTTP request outcome of the nightly crawl: what was fetched, when, with what answer or error.
-select * from stg_fetch_log
+-- schema: crawl
+select * from staging.stg_fetch_log

@@ -16,7 +16,7 @@ with read_ as (
              and status <> 'not_report'
             then publisher_key || '|' || report_year || '|' || facts_fingerprint
             else 'uri:' || report_id end as facts_key
-    from stg_reports
+    from staging.stg_reports
 ),
 by_bytes as (
     select *, first_value(report_id) over (partition by bytes_key order by ingested_at, source_uri) as bytes_id
@@ -37,9 +37,9 @@ aliases as (
     where b.report_id <> h.canonical_id
     union all
     select a.source_uri, h.canonical_id, a.sha256, a.fetched_at, a.recorded_at
-    from stg_aliases a
+    from staging.stg_aliases a
     join holders h on h.sha256 = a.sha256
-    where a.source_uri not in (select source_uri from stg_reports)
+    where a.source_uri not in (select source_uri from staging.stg_reports)
 )
 select
     a.alias_uri,

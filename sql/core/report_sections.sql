@@ -1,4 +1,4 @@
 -- One row per section (一 … 六, or the preamble before them) of a report's narrative.
 select report_id, section_code, section_order, heading, text
-from stg_sections
+from staging.stg_sections
 where report_id in (select report_id from dim_reports)

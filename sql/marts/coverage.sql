@@ -22,6 +22,12 @@ best as (
 select
     p.publisher_key,
     p.publisher_name,
+    p.province_code,
+    p.province_name,
+    p.prefecture_code,
+    p.prefecture_name,
+    p.county_code,
+    p.county_name,
     y.report_year,
     case b.rank when 1 then 'loaded' when 2 then 'partial' when 3 then 'partial' when 4 then 'failed' else 'missing' end
         as coverage_status,

@@ -6,12 +6,12 @@
 with rl as (
     select
         report_id,
-        sum(value) filter (where row_code = 'admin_review' and col_code = 'total') as review_total,
-        sum(value) filter (where row_code = 'admin_review' and col_code = 'corrected') as review_corrected,
-        sum(value) filter (where row_code = 'admin_review' and col_code = 'pending') as review_pending,
-        sum(value) filter (where row_code <> 'admin_review' and col_code = 'total') as litigation_total,
-        sum(value) filter (where row_code <> 'admin_review' and col_code = 'corrected') as litigation_corrected
-    from facts
+        cast(sum(value) filter (where row_code = 'admin_review' and col_code = 'total') as bigint) as review_total,
+        cast(sum(value) filter (where row_code = 'admin_review' and col_code = 'corrected') as bigint) as review_corrected,
+        cast(sum(value) filter (where row_code = 'admin_review' and col_code = 'pending') as bigint) as review_pending,
+        cast(sum(value) filter (where row_code <> 'admin_review' and col_code = 'total') as bigint) as litigation_total,
+        cast(sum(value) filter (where row_code <> 'admin_review' and col_code = 'corrected') as bigint) as litigation_corrected
+    from checks.facts
     where table_code = 'reviews_litigation' and value_status in ('reported', 'inferred')
     group by report_id
 )
@@ -20,6 +20,12 @@ select
     d.publisher_key,
     d.publisher_name,
     d.report_year,
+    p.province_code,
+    p.province_name,
+    p.prefecture_code,
+    p.prefecture_name,
+    p.county_code,
+    p.county_name,
     rl.review_total,
     rl.review_corrected,
     rl.litigation_total,
@@ -30,5 +36,6 @@ select
     (rl.review_total + rl.litigation_total) / nullif(m.new_received, 0) as dispute_rate
 from rl
 join dim_reports d using (report_id)
+left join dim_publishers p on p.publisher_key = d.publisher_key
 left join v_application_metrics m using (report_id)
 where d.is_counted

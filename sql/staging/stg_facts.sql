@@ -1,4 +1,4 @@
--- One row per canonical cell of a report (all three tables), typed; amounts as exact decimals.
+-- One row per canonical cell of a report (all three tables), typed; amounts in yuan as exact decimals (value still the parsed double: the core types it).
 select
     report_id,
     table_code,
@@ -9,7 +9,7 @@ select
     value_status,
     raw_text,
     unit,
-    cast(amount_yuan as decimal(24, 4)) as amount_yuan,
+    cast(amount_yuan as decimal(38, 6)) as amount_yuan,
     article_code,
     outcome_group,
     locator,

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from common.progress import reporter
 from xxgk.crawl.addresses import refusal as address_refusal
 from xxgk.crawl.http import Fetcher, FetchResult, Permit, default_client
 from xxgk.crawl.links import (  # noqa: F401 - re-exported: the crawler's page functions
@@ -253,9 +254,11 @@ class _Crawler:
                    max_bytes: int | None = None, truncate_at: int | None = None) -> _Fetched:
         """Fetch once per crawl (memoized), log every attempt, update the cache, record failures."""
         if url not in self._memo:
+            reporter().advance("crawl", more=1)  # one more URL to fetch: the crawl learns its total as it goes
             self._memo[url] = asyncio.ensure_future(
                 self._fetch(url, src, kind, permit if permit is not None else self._permit(src),
                             referrer, listing_uri, max_bytes, truncate_at))
+            self._memo[url].add_done_callback(lambda _: reporter().advance("crawl", done=1))
         return await asyncio.shield(self._memo[url])
 
     async def _fetch(self, url: str, src: Source, kind: str, permit: Permit, referrer: str | None,
@@ -408,10 +411,12 @@ async def crawl_async(sources: list[Source], state_db: Path, raw_root: Path, *,
             for src in sources:  # hosts shared by sources get the strictest politeness
                 for host in src.allowed_hosts:
                     crawler.fetcher.configure_host(host, src.politeness)
+            reporter().start("crawl", 0, "URLs")
             try:
                 await asyncio.gather(*(crawler.crawl_source(src) for src in sources))
             finally:
                 await crawler.cancel_pending()
+                reporter().finish("crawl")
             crawler.result.documents.sort(key=lambda d: (d.publisher, d.source_uri))
             crawler.result.failures.sort(key=lambda f: (f.publisher, f.uri))
             return crawler.result
