@@ -35,7 +35,7 @@ def test_schemas_keep_the_analyst_tables_apart(sample_warehouse):
     assert {"dim_reports", "dim_publishers", "dim_divisions", "labels", "coverage", "dq_check_results",
             "v_application_metrics", "v_dispute_metrics", "v_applicant_mix"} <= main
     assert {t for s, t in objects if s == "staging"} == {p.stem for p in (ROOT / "sql" / "staging").glob("*.sql")}
-    assert {t for s, t in objects if s == "checks"} == {"chk_identities", "chk_cross_year", "chk_narrative",
+    assert {t for s, t in objects if s == "checks"} == {"chk_identities", "chk_narrative",
                                                         "identity_terms", "facts"}
     assert objects[("checks", "facts")] == "VIEW" and ("crawl", "fetch_log") in objects
     assert query(sample_warehouse, "select count(*) from meta.build_info") == [(1,)]

@@ -44,6 +44,7 @@ def _sources(tmp_path: Path, site: FakeSite) -> Path:
         f"  - publisher: {PUBLISHER}\n"
         f"    listing_urls: [{site.base}/nb/]\n"
         f"    allowed_hosts: ['{site.netloc}']\n"
+        "    allow_private: true  # the fake site answers on 127.0.0.1\n"
         "    politeness: {rate: 50, concurrency: 2, timeout: 5, retries: 0}\n",
         encoding="utf-8",
     )

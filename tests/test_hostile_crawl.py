@@ -172,7 +172,7 @@ def test_the_nightly_ingests_what_was_fetched_next_to_hostile_sources(hostile_si
         uris = {u for (u,) in con.execute("select source_uri from dim_reports union all "
                                           "select alias_uri from report_aliases").fetchall()}
         assert f"{hostile_sites['good'].base}/nb/2022.html" in uris
-        assert con.execute("select count(*) from fetch_log where error_code = 'not_modified_without_copy'"
+        assert con.execute("select count(*) from crawl.fetch_log where error_code = 'not_modified_without_copy'"
                            ).fetchone() == (1,)
     finally:
         con.close()

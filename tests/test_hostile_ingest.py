@@ -272,7 +272,9 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_export_into_an_existing_folder_writes_its_datasets_and_deletes_nothing_else(warehouse, tmp_path):
-    from xxgk.export import EXPORT_TABLES, export_parquet
+    from xxgk.export import documented_datasets, export_parquet
+
+    datasets = documented_datasets()
 
     out = tmp_path / "mine"
     (out / "notes").mkdir(parents=True)
@@ -282,9 +284,9 @@ def test_export_into_an_existing_folder_writes_its_datasets_and_deletes_nothing_
     counts = export_parquet(warehouse, out)
     after = _tree(out)
     assert {k: v for k, v in after.items() if k in before} == before  # everything that was there is still there
-    assert set(counts) == set(EXPORT_TABLES) and counts["dim_reports"] == 1
+    assert set(counts) == set(datasets) and counts["dim_reports"] == 1
     assert {p.name for p in out.iterdir()} == {"notes", "analysis.sql", "datapackage.json", ".xxgk-export.json",
-                                                *EXPORT_TABLES}
+                                                *datasets}
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     assert "notes" not in {r["name"] for r in package["resources"]}  # the descriptor names our datasets only
     export_parquet(warehouse, out)  # again: our datasets replaced, the rest untouched, no temporary folder left
