@@ -141,8 +141,21 @@ def measure_markup(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int =
     return stats
 
 
-def check_markup(text: str, what: str = "the page") -> MarkupStats:
-    """``measure_markup``, raising ``ExtractionError("too_complex")`` when a cap is passed."""
+def within_caps(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPTH,
+                max_work: int = MAX_NESTING_WORK) -> bool:
+    """True when the page cannot pass any cap, from the count of ``<`` alone (one pass in C): every element
+    counted starts at a ``<``, so elements and depth are at most that count, and the stack work (the depth at
+    each block start tag) at most its square. A real CMS page (3,000-5,000 ``<``) is settled here, without
+    the walk (5 ms of Python for a 100 KB page)."""
+    tags = text.count("<")
+    return tags <= max_elements and tags <= max_depth and tags * tags <= max_work
+
+
+def check_markup(text: str, what: str = "the page") -> MarkupStats | None:
+    """``measure_markup``, raising ``ExtractionError("too_complex")`` when a cap is passed; None (nothing
+    measured) when ``within_caps`` shows no cap can be passed."""
+    if within_caps(text, MAX_ELEMENTS, MAX_DEPTH, MAX_NESTING_WORK):  # the caps as they are now
+        return None
     stats = measure_markup(text, MAX_ELEMENTS, MAX_DEPTH, MAX_NESTING_WORK)  # the caps as they are now
     if stats.exceeded:
         raise ExtractionError("too_complex", f"{what} has {stats.exceeded} (HTML structure caps: "

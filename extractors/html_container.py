@@ -48,14 +48,22 @@ def _lca(a: LexborNode, b: LexborNode) -> LexborNode:
 
 def find_container(body: LexborNode, kinds: dict[int, str]) -> LexborNode:
     """Descend while one child holds most of the visible text; stop at data tables."""
+    lengths: dict[int, int] = {}
+
+    def length(node: LexborNode) -> int:  # each element's visible length is read once (the best child is the next node)
+        found = lengths.get(node.mem_id)
+        if found is None:
+            found = lengths[node.mem_id] = visible_len(node)
+        return found
+
     node = body
     for _ in range(MAX_DESCENT):  # each step reads the subtree's text: deep nesting must not make it quadratic
-        total = visible_len(node)
+        total = length(node)
         kids = list(node.iter())
         if total == 0 or not kids:
             break
-        best = max(kids, key=visible_len)
-        if visible_len(best) < DOMINANT_SHARE * total:
+        best = max(kids, key=length)
+        if length(best) < DOMINANT_SHARE * total:
             break
         if best.tag == "table" and kinds.get(best.mem_id) == "data":
             break
@@ -63,7 +71,7 @@ def find_container(body: LexborNode, kinds: dict[int, str]) -> LexborNode:
     data_tables = [t for t in body.css("table") if kinds.get(t.mem_id) == "data"]
     inside = {t.mem_id for t in node.css("table")}
     if data_tables and not any(t.mem_id in inside for t in data_tables):
-        biggest = max(data_tables, key=visible_len)
+        biggest = max(data_tables, key=length)
         node = _lca(node, biggest)
     return node
 

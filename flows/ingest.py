@@ -10,10 +10,7 @@ subflow's parameters against its annotations in that subprocess, so a string ann
 defined``); real annotation objects travel with the function.
 """
 
-import os
-import sys
 import time
-from collections import deque
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -21,14 +18,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from common.progress import reporter
-from xxgk import executor, staging
+from xxgk import executor
 from xxgk.batch import SpooledBatch
 from xxgk.build import build_warehouse
 from xxgk.export import export_parquet
-from xxgk.outcomes import IngestOutcome
-from xxgk.plan import plan_ingest
+from xxgk.ingest import ingest_files
 from xxgk.records import SourceItem
-from xxgk.sources_local import discover
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE, retries=0)
@@ -86,52 +81,12 @@ def ingest_flow(
     not-a-report, same-bytes and skipped files listed, and the timings.
     """
     started = time.perf_counter()
-    found = discover(paths)  # a path that does not exist stops the run here, before anything is written
-    workers = workers or min(2, os.cpu_count() or 1)
-    window = window or 2 * max(workers, 2)
-    con = staging.connect(staging.staging_path(Path(db)))
-    outcome = IngestOutcome()
-    extraction_workers: set[str] = set()
-    folder = executor.spool_folder(Path(db))
-    try:
-        plan = plan_ingest(found, con, items)
-        staging.record_aliases(con, plan.same_bytes)
-        outcome.add_plan(plan)
-        todo = plan.items
-        batches = deque(todo[i : i + batch_size] for i in range(0, len(todo), batch_size))
-        n_batches = len(batches)
-        _log(f"ingest: {len(todo)} files to read in {n_batches} batches, {workers} workers; "
-             f"{len(plan.same_bytes)} same bytes as a loaded report (not read), {len(plan.skipped)} skipped")
-        pending = deque()
-        done = 0
-        reporter().start("ingest", len(todo), "files")
-        for n in range(1, n_batches + 1):
-            while batches and len(pending) < window:
-                number = n_batches - len(batches)
-                pending.append(extract_batch.submit(batches.popleft(), workers, str(folder), f"batch-{number:06d}"))
-            spooled = pending.popleft().result()
-            batch = spooled.load()
-            staging.load_batch(con, batch)
-            outcome.add_batch(batch)
-            spooled.discard()
-            done += spooled.n_reports + spooled.unchanged
-            extraction_workers.add(spooled.worker)
-            reporter().advance("ingest", done=spooled.n_reports + spooled.unchanged)
-            _log(f"batch {n}/{n_batches}: {spooled.n_reports} read, {spooled.unchanged} unchanged "
-                 f"({done}/{len(todo)} files, {time.perf_counter() - started:.1f}s, rss {executor.rss_mb():.0f} MB)")
-    finally:
-        reporter().finish("ingest")
-        con.close()
-        # workers' memory back before the build; a failed or stopped run kills them; the spool folder goes
-        executor.end_run(folder, failed=sys.exc_info()[0] is not None)
-    extract_load = time.perf_counter() - started
-    timings = build_task(db)
-    _log(f"build: {len(timings)} models in {sum(timings.values()):.1f}s ({db})")
-    summary = outcome.as_dict() | {
-        "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3),
-        "extraction_workers": sorted(extraction_workers)}
+    summary = ingest_files(paths, db, batch_size, workers, items, window,
+                           submit=extract_batch.submit, build=build_task, log=_log)
     if export_dir:
+        exporting = time.process_time()
         summary["exported"] = export_task(db, export_dir)
+        summary["cpu"]["export"] = round(time.process_time() - exporting, 4)
         _log(f"export: {len(summary['exported'])} tables to {export_dir}")
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from xxgk.process import process_batch
+from xxgk.process import process_item
 from xxgk.records import PER_REPORT, SCHEMA, ReportRecords, SourceItem
 
 
@@ -30,6 +31,7 @@ class ExtractedBatch:
     frames: dict[str, pa.Table] = field(default_factory=dict)
     unchanged: int = 0
     worker: str = ""  # host:pid of the process that extracted it
+    cpu: dict = field(default_factory=dict)  # CPU seconds per stage (xxgk/ingest.py says which)
 
     @property
     def n_reports(self) -> int:
@@ -51,10 +53,34 @@ def to_batch(results: Iterable[ReportRecords], unchanged: int = 0) -> ExtractedB
     return ExtractedBatch(frames, unchanged, f"{socket.gethostname()}:{os.getpid()}")
 
 
+_STARTUP_CPU: list[float] = []  # a worker's CPU until it was ready (imports, warm-up): its first batch reports it
+
+
+def mark_ready() -> None:
+    """Called once a pool worker has imported and warmed up (xxgk/executor.py)."""
+    _STARTUP_CPU.append(time.process_time())
+
+
 def extract_items(items: list[SourceItem]) -> ExtractedBatch:
-    """The unit of work of one extraction task, run in a worker process: files → one columnar batch."""
-    results, unchanged = process_batch(items)
-    return to_batch(results, unchanged)
+    """The unit of work of one extraction task, run in a worker process: files → one columnar batch,
+    with the CPU each layout took (``extract``, ``reports``) and the column building's (``arrow``)."""
+    results: list[ReportRecords] = []
+    extract: dict[str, float] = {}
+    reports: dict[str, int] = {}
+    for item in items:
+        started = time.process_time()
+        result = process_item(item)
+        layout = "unchanged" if result is None else result.report.get("layout") or result.report["status"]
+        extract[layout] = extract.get(layout, 0.0) + time.process_time() - started
+        reports[layout] = reports.get(layout, 0) + 1
+        if result is not None:
+            results.append(result)
+    started = time.process_time()
+    batch = to_batch(results, len(items) - len(results))
+    batch.cpu = {"extract": extract, "reports": reports, "arrow": time.process_time() - started}
+    if _STARTUP_CPU:
+        batch.cpu["worker_startup"] = _STARTUP_CPU.pop()
+    return batch
 
 
 def merge_batches(parts: list[ExtractedBatch]) -> ExtractedBatch:
@@ -63,7 +89,18 @@ def merge_batches(parts: list[ExtractedBatch]) -> ExtractedBatch:
     if not parts:
         return ExtractedBatch()
     frames = {name: pa.concat_tables([p.frames[name] for p in parts]) for name in parts[0].frames}
-    return ExtractedBatch(frames, sum(p.unchanged for p in parts), parts[0].worker)
+    cpu: dict = {}
+    for part in parts:
+        _add(cpu, part.cpu)
+    return ExtractedBatch(frames, sum(p.unchanged for p in parts), parts[0].worker, cpu)
+
+
+def _add(total: dict, cpu: dict) -> None:
+    for key, value in cpu.items():
+        if isinstance(value, dict):
+            _add(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,7 @@ class SpooledBatch:
     n_reports: int
     unchanged: int
     worker: str
+    cpu: dict = field(default_factory=dict, compare=False)  # the batch's CPU per stage, spooling included
 
     def path(self, table: str) -> Path:
         return Path(self.folder) / f"{self.name}.{table}.arrow"
@@ -91,7 +129,8 @@ class SpooledBatch:
 
 def spool(batch: ExtractedBatch, folder: str, name: str) -> SpooledBatch:
     """Write ``batch`` into ``folder`` (a complete file appears under its final name only when written)."""
-    base = SpooledBatch(folder, name, batch.n_reports, batch.unchanged, batch.worker)
+    started = time.process_time()
+    base = SpooledBatch(folder, name, batch.n_reports, batch.unchanged, batch.worker, batch.cpu)
     for table in SCHEMA:
         frame_ = batch.frames.get(table) if batch.frames else None
         if frame_ is None:
@@ -101,6 +140,7 @@ def spool(batch: ExtractedBatch, folder: str, name: str) -> SpooledBatch:
         with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, frame_.schema) as writer:
             writer.write_table(frame_)
         partial.replace(target)
+    base.cpu["spool"] = base.cpu.get("spool", 0.0) + time.process_time() - started
     return base
 
 

@@ -21,6 +21,18 @@ def _prefect_env() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def prefect_api_configured() -> bool:
+    """A Prefect API to record runs on: ``PREFECT_API_URL`` in the environment or in the active profile
+    (``prefect config set``); read without importing Prefect."""
+    if os.environ.get("PREFECT_API_URL", "").strip():
+        return True
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect") / "profiles.toml")
+    try:
+        return "PREFECT_API_URL" in profiles.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def summarize(db: Path) -> str:
     """Reports per template and layout, failed checks and errors, as printed by ``make run``."""
     import duckdb
@@ -95,13 +107,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         except ExportError as exc:
             print(f"xxgk: export refused: {exc}", file=sys.stderr)
             return 2
-    from flows.ingest import run_ingest
     from xxgk.console import progress_for
 
+    paths = [path_argument(p) for p in args.paths]
+    options = dict(db=str(args.db), batch_size=args.batch_size, workers=args.workers,
+                   export_dir=str(args.export) if args.export else None)
     with progress_for() as bar, reporting(bar):  # a bar with rate and ETA on a terminal, plain lines in a log
-        summary = run_ingest([path_argument(p) for p in args.paths], dask_address=args.dask, db=str(args.db),
-                             batch_size=args.batch_size, workers=args.workers,
-                             export_dir=str(args.export) if args.export else None)
+        if args.dask or args.prefect or prefect_api_configured():
+            from flows.ingest import run_ingest
+
+            summary = run_ingest(paths, dask_address=args.dask, **options)
+        else:  # the same run without Prefect: no temporary API server to start (xxgk/ingest.py)
+            from xxgk.ingest import ingest_and_export
+
+            summary = ingest_and_export(paths, **options)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
@@ -333,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="extract on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
                              "temporary LocalCluster of --workers processes; loading stays in this process")
+    ingest.add_argument("--prefect", action="store_true",
+                        help="run as a Prefect flow even when no Prefect API is configured (Prefect then starts a "
+                             "temporary API server, about 7 s, and records the run under PREFECT_HOME); with "
+                             "PREFECT_API_URL set, or with --dask, the run is a Prefect flow anyway")
     ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     ingest.add_argument("--strict", action="store_true", help="exit 1 when any file failed")
     ingest.set_defaults(func=cmd_ingest)

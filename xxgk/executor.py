@@ -33,7 +33,16 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from xxgk import process, stopping
-from xxgk.batch import ExtractedBatch, SpooledBatch, extract_and_spool, extract_items, merge_batches, spool, to_batch
+from xxgk.batch import (
+    ExtractedBatch,
+    SpooledBatch,
+    extract_and_spool,
+    extract_items,
+    mark_ready,
+    merge_batches,
+    spool,
+    to_batch,
+)
 from xxgk.process import failed_item
 from xxgk.records import SourceItem
 
@@ -55,10 +64,13 @@ def _watch_parent(parent: int) -> None:
 
 
 def _init_worker(parent: int) -> None:
-    """A pool worker: Ctrl-C is the run's to handle, the parent's death ends it, files get a native watchdog."""
+    """A pool worker: Ctrl-C is the run's to handle, the parent's death ends it, files get a native watchdog;
+    what every file needs is loaded now, while the run plans (the registry, the divisions' name index)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="xxgk-parent-watch").start()
     process.enable_hard_limit()
+    process.warm_up()
+    mark_ready()
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
@@ -105,6 +117,27 @@ def shared_pool(workers: int, folder: str | None = None) -> ProcessPoolExecutor 
             _POOL = new_pool(workers)
             atexit.register(_POOL.shutdown, cancel_futures=True)
         return _POOL
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+def start_pool(workers: int) -> None:
+    """Start the shared pool's workers now (each imports and warms up in its own process), so they are ready
+    when the first batch comes; nothing for one worker."""
+    if workers <= 1:
+        return
+    with _POOL_LOCK:
+        global _POOL
+        if stopping.stopping():
+            return
+        if _POOL is None:
+            _POOL = new_pool(workers)
+            atexit.register(_POOL.shutdown, cancel_futures=True)
+        pool = _POOL
+    for _ in range(workers):  # a spawn pool starts a process per submit while none is idle
+        pool.submit(_ready)
 
 
 def discard_pool(pool: ProcessPoolExecutor | None = None, *, kill: bool = False) -> None:
