@@ -50,6 +50,7 @@ class Model:
     sql: str
     description: str
     materialized: str = "table"  # table | view (analyst views ``v_*``, or a header line ``-- materialized: view``)
+    incremental: str = ""  # ``-- incremental: report_id``: rebuilt per report by an incremental build (xxgk/incremental.py)
     depends: frozenset[str] = frozenset()  # the models and sources (raw.*, crawl_state.*, built tables) it reads
     schema: str = "main"
 
@@ -73,7 +74,7 @@ def sql_path(path: Path) -> str:
 
 def _read_model(path: Path, layer: str) -> Model:
     text = path.read_text(encoding="utf-8")
-    comment, options = [], {"materialized": "table", "schema": LAYER_SCHEMAS[layer]}
+    comment, options = [], {"materialized": "table", "schema": LAYER_SCHEMAS[layer], "incremental": ""}
     for line in text.splitlines():
         if not line.startswith("--"):
             break
@@ -85,7 +86,8 @@ def _read_model(path: Path, layer: str) -> Model:
             comment.append(line)
     if options["schema"] not in SCHEMAS:
         raise ModelError(f"{path}: schema {options['schema']!r} is not one of {', '.join(SCHEMAS)}")
-    return Model(path.stem, layer, text, " ".join(comment), options["materialized"], schema=options["schema"])
+    return Model(path.stem, layer, text, " ".join(comment), options["materialized"], schema=options["schema"],
+                 incremental=options["incremental"])
 
 
 def _dependencies(model: Model, schema_of: dict[str, str]) -> set[str]:
@@ -135,9 +137,13 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str,
         started = time.perf_counter()
         kind = "VIEW" if model.is_view else "TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {model.qualified} AS\n{model.sql}")
-        con.execute(f"COMMENT ON {kind} {model.qualified} IS {sql_string(model.description)}")
+        comment_model(con, model)
         timings[model.name] = time.perf_counter() - started
     return timings
+
+
+def comment_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    con.execute(f"COMMENT ON {'VIEW' if model.is_view else 'TABLE'} {model.qualified} IS {sql_string(model.description)}")
 
 
 def load_divisions(con: duckdb.DuckDBPyConnection) -> None:
@@ -196,8 +202,14 @@ def remove_stale_builds(db: Path) -> list[Path]:
     return removed
 
 
-def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, float]:
-    """Write a fresh warehouse next to ``db`` from its staging file and swap it in."""
+def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: bool = True) -> dict[str, float]:
+    """Write a fresh warehouse next to ``db`` from its staging file and swap it in; returns seconds per model.
+
+    ``incremental`` (the default): when the published warehouse was built from the same models and registry,
+    only the changed reports' rows are rebuilt in a copy of it (xxgk/incremental.py); else a full build.
+    ``last_build`` tells which it was."""
+    from xxgk.incremental import copy_if_same_inputs, inputs_fingerprint, run_incremental
+
     db = Path(db)
     stage = staging_path(db)
     if not stage.exists():
@@ -206,20 +218,34 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
     tmp = db.with_name(f".{db.name}.build-{os.getpid()}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    models = load_models()
+    fingerprint = inputs_fingerprint(models)
+    copied = incremental and not extra_sql and db.exists() and copy_if_same_inputs(db, tmp, fingerprint)
     con = duckdb.connect(str(tmp))
     try:
         con.execute("SET enable_progress_bar = false")  # a bar on stdout is noise in flow logs
         con.execute(f"SET memory_limit = '{memory_limit()}'")  # spill to disk rather than grow with N
         con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
         attach_crawl_state(con, db)
-        for schema in SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        load_divisions(con)
-        load_identity_terms(con)
-        load_labels(con)
-        timings = run_models(con, load_models())
+        done = run_incremental(con, models, comment_model) if copied else None
+        if done is None:
+            if copied:  # too many reports changed: a full build is cheaper, in a fresh file
+                con.close()
+                tmp.unlink(missing_ok=True)
+                con = duckdb.connect(str(tmp))
+                con.execute("SET enable_progress_bar = false")
+                con.execute(f"SET memory_limit = '{memory_limit()}'")
+                con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
+                attach_crawl_state(con, db)
+            timings = _full_build(con, models)
+            last_build.update(kind="full", affected=None)
+        else:
+            timings, n_affected = done
+            last_build.update(kind="incremental", affected=n_affected)
+            con.execute("DROP TABLE IF EXISTS meta.build_info")
+            con.execute("DROP TABLE IF EXISTS meta.export_log")  # carried over from the published file again
         n_reports = con.execute("SELECT count(*) FROM main.dim_reports").fetchone()[0]
-        record_build(con, db, n_reports)  # meta.build_info, and the export log carried over
+        record_build(con, db, n_reports, fingerprint)  # meta.build_info, and the export log carried over
         for statement in extra_sql or []:
             con.execute(statement)
         apply_comments(con)  # the data dictionary (xxgk/dictionary.yaml) documents every table and column
@@ -234,3 +260,15 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None) -> dict[str, f
     con.close()
     os.replace(tmp, db)  # atomic on POSIX: readers see the old file or the new one, never half of one
     return timings
+
+
+last_build: dict = {"kind": None, "affected": None}  # what this process's last build did: full | incremental
+
+
+def _full_build(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str, float]:
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    load_divisions(con)
+    load_identity_terms(con)
+    load_labels(con)
+    return run_models(con, models)

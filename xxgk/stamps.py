@@ -25,15 +25,16 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def record_build(con: duckdb.DuckDBPyConnection, db: Path, n_reports: int | None = None) -> str:
+def record_build(con: duckdb.DuckDBPyConnection, db: Path, n_reports: int | None = None,
+                 inputs_fingerprint: str | None = None) -> str:
     """Write ``meta.build_info`` into the warehouse being built and carry the old warehouse's export log over;
     returns the new build id."""
     build_id = uuid.uuid4().hex[:16]
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("CREATE TABLE meta.build_info (build_id VARCHAR, built_at TIMESTAMPTZ, warehouse VARCHAR, "
-                "n_reports BIGINT)")
-    con.execute("INSERT INTO meta.build_info VALUES (?, ?, ?, ?)",
-                [build_id, datetime.now(UTC), str(Path(db).resolve()), n_reports])
+                "n_reports BIGINT, inputs_fingerprint VARCHAR)")
+    con.execute("INSERT INTO meta.build_info VALUES (?, ?, ?, ?, ?)",
+                [build_id, datetime.now(UTC), str(Path(db).resolve()), n_reports, inputs_fingerprint])
     con.execute(EXPORT_LOG_DDL)
     old = Path(db)
     if old.exists():

@@ -1,5 +1,6 @@
 -- One row per report × identity × scope (a column, a row, a block of table 4), and for a cross-year identity × last year's report of the same publisher: the identities (勾稽关系) as the template registry declares them (transforms/registry/*.yaml → identity_terms), on reported cells only.
 -- A blank, placeholder, text, missing or inferred term makes the scope not assessable, and reason names each such term with its status (a term of last year's report with @year); a scope whose cells the report's template lacks gives no row. A cross-year identity (a term `@-1`) is the one of the current report's template, its last-year terms read whatever template that report used; only the counted report of each publisher and year takes part, so the join stays linear however many copies a publisher has.
+-- incremental: report_id
 with cross_year as (
     select distinct check_code from checks.identity_terms where year_offset <> 0
 ),

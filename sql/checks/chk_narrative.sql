@@ -1,5 +1,6 @@
 -- One row per headline number stated in a report's narrative, compared with the table cell it summarises (info).
 -- reason: for not_assessable, the table has no such cell or its cell is not a number (its status); for fail, both numbers.
+-- incremental: report_id
 with table_values as (
     select report_id, 'new_received' as claim_code, value, value_status from fct_applications
     where outcome_code = 'new_received' and applicant_code = 'total'

@@ -1,4 +1,5 @@
 -- One row per origin cell of every extracted table, with where it sits in the source: the provenance of every number.
+-- incremental: report_id
 select
     c.report_id,
     c.table_index,

@@ -1,4 +1,5 @@
 -- One row per result of the administrative-review block of table 4 of a report.
+-- incremental: report_id
 select
     report_id,
     report_year,

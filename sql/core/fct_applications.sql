@@ -1,4 +1,5 @@
 -- One row per cell of table 3 (applications) of a report: outcome row × applicant column.
+-- incremental: report_id
 select
     report_id,
     report_year,

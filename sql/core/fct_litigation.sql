@@ -1,4 +1,5 @@
 -- One row per path (direct | after_review) and result of the litigation blocks of table 4 of a report.
+-- incremental: report_id
 select
     report_id,
     report_year,

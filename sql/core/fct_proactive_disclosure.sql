@@ -1,5 +1,6 @@
 -- One row per cell of table 2 (proactive disclosure) of a report: article × item × metric.
 -- Counts in value (an integer); the money metrics in amount (an exact decimal in unit) and amount_yuan, value null.
+-- incremental: report_id
 select
     report_id,
     report_year,

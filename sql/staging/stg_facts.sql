@@ -1,4 +1,5 @@
 -- One row per canonical cell of a report (all three tables), typed; amounts in yuan as exact decimals (value still the parsed double: the core types it).
+-- incremental: report_id
 select
     report_id,
     table_code,

@@ -1,0 +1,127 @@
+"""The incremental build gives exactly the warehouse a full build gives (xxgk/incremental.py).
+
+A corpus of synthetic reports, some of them a publisher's report of the next year too (the cross-year
+checks pair them), is ingested and built in full; then reports change (new bytes, another publisher's
+report under the same URI, a trailing line), one is forgotten, a copy and a same-facts rendering come
+as aliases, and new reports arrive. The build after that is incremental; a full build from the same
+staging must give the same rows in every table of every schema.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tools.synth import iter_reports
+from xxgk import build, staging
+from xxgk.build import build_warehouse
+from xxgk.ingest import ingest_files
+from xxgk.records import source_uri_for
+
+
+def _write_corpus(folder: Path, n: int = 14, seed: int = 11) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, (report, data) in enumerate(iter_reports(n, seed=seed, layouts=("text_tab", "text_pipe", "html"))):
+        suffix = Path(report.rel_path).suffix
+        path = folder / f"r{i:03d}{suffix}"
+        path.write_bytes(data)
+        written.append(path)
+        if i % 3 == 0 and suffix != ".html":  # the same publisher's report of the next year: a cross-year pair
+            year = str(report.year)
+            nxt = data.decode("utf-8").replace(year, str(report.year + 1)).encode("utf-8")
+            (folder / f"r{i:03d}_next{suffix}").write_bytes(nxt)
+            written.append(folder / f"r{i:03d}_next{suffix}")
+    return written
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, str]]:
+    return {(s, t) for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name <> 'meta'",
+        [catalog]).fetchall()}
+
+
+def assert_same_warehouse(a: Path, b: Path) -> None:
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+        tables = _tables(con, "a")
+        assert tables == _tables(con, "b")
+        for schema, table in sorted(tables):
+            left, right = f"a.{schema}.{table}", f"b.{schema}.{table}"
+            counts = con.execute(f"SELECT (SELECT count(*) FROM {left}), (SELECT count(*) FROM {right})").fetchone()
+            assert counts[0] == counts[1], (schema, table, counts)
+            for x, y in ((left, right), (right, left)):
+                extra = con.execute(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})").fetchone()[0]
+                assert extra == 0, f"{schema}.{table}: {extra} rows of {x} not in {y}"
+        views = "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal"
+        assert sorted(con.execute(views, ["a"]).fetchall()) == sorted(con.execute(views, ["b"]).fetchall())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def corpus_warehouse(tmp_path) -> tuple[Path, Path, list[Path]]:
+    folder = tmp_path / "corpus"
+    files = _write_corpus(folder)
+    db = tmp_path / "wh" / "xxgk.duckdb"
+    ingest_files([str(folder)], str(db), workers=1)
+    assert build.last_build["kind"] == "full"  # the first build of a warehouse
+    return folder, db, files
+
+
+def test_incremental_build_equals_a_full_build(corpus_warehouse, tmp_path):
+    folder, db, files = corpus_warehouse
+    n_before = duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM dim_reports").fetchone()[0]
+    others = [data for _report, data in iter_reports(3, seed=99, layouts=("text_tab",))]
+    files[1].write_bytes(others[0])  # another publisher's report under the same URI
+    files[0].write_bytes(files[0].read_bytes() + "\n附：更正说明。\n".encode())  # new bytes, the same facts
+    paired = [f for f in files if (f.parent / f"{f.stem}_next{f.suffix}").exists()]
+    single = [f for f in files if f not in paired and "_next" not in f.name and f not in files[:2]]
+    shutil.copy(single[0], folder / f"copy_of_{single[0].name}")  # the same bytes under another URI
+    same_facts = single[1].read_bytes() + b"\n\n"  # another rendering: the same facts, other bytes
+    (folder / f"{single[1].stem}_again{single[1].suffix}").write_bytes(same_facts)
+    (folder / "new_one.txt").write_bytes(others[1])
+    (folder / "new_two.txt").write_bytes(others[2])
+    gone = paired[1]
+    # its next year's report loses its cross-year pair: rows of a report whose own rows did not change
+    con = staging.connect(staging.staging_path(db))
+    try:
+        assert staging.forget(con, [source_uri_for(gone)])[0] == []
+    finally:
+        con.close()
+    gone.unlink()
+
+    ingest_files([str(folder)], str(db), workers=1)
+    assert build.last_build["kind"] == "incremental"
+    assert 0 < build.last_build["affected"] < n_before + 4
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copyfile(db, incremental)
+    build_warehouse(db, incremental=False)
+    assert build.last_build["kind"] == "full"
+    assert_same_warehouse(incremental, db)
+
+
+def test_an_unchanged_staging_changes_nothing_and_new_models_force_a_full_build(corpus_warehouse, monkeypatch,
+                                                                                tmp_path):
+    _folder, db, _files = corpus_warehouse
+    build_warehouse(db)
+    assert build.last_build == {"kind": "incremental", "affected": 0}
+    same = tmp_path / "same.duckdb"
+    shutil.copyfile(db, same)
+    build_warehouse(db, incremental=False)
+    assert_same_warehouse(same, db)
+    # a changed model (here: a changed registry or SQL file is the same) makes the next build a full one
+    original = build.load_models
+
+    def changed_models(*args, **kwargs):
+        models = original(*args, **kwargs)
+        return [m if m.name != "coverage" else type(m)(**{**m.__dict__, "sql": m.sql + "\n"}) for m in models]
+
+    monkeypatch.setattr(build, "load_models", changed_models)
+    build_warehouse(db)
+    assert build.last_build["kind"] == "full"
