@@ -1,18 +1,29 @@
-"""`make bench`: generate a synthetic corpus, ingest + build + export it, print speed, memory and accuracy.
+"""`make bench`: build a corpus, time ``xxgk ingest --export`` on it as a whole process, print speed, CPU per
+stage, memory and accuracy.
 
-    python -m tools.bench --n 10000 [--layouts text_tab,text_pipe,html] [--workers 2] [--out bench-out]
+    python -m tools.bench --n 10000 [--corpus synth|real] [--layouts text_tab,text_pipe,html] [--workers 2]
+                          [--out bench-out] [--prefect]
 
-Accuracy compares every canonical cell of the warehouse with the generator's ground truth
-(value and value_status); it must be 100% on the layouts the extractors support.
+``--corpus synth`` (default): generated reports (tools/synth.py), the HTML ones inside real CMS page shells
+(tools/synth_cms.py: 100-250 KB of navigation, scripts, styles and footer around the report); accuracy
+compares every canonical cell of the warehouse with the generator's ground truth (value and value_status)
+and must be 100%. ``--corpus real``: the five seed texts and the real CMS page ``pingtan_2024.html`` copied
+in turn to N unique files (tools/realcorpus.py). The ingest runs as ``xxgk ingest`` does without a Prefect
+API (``--prefect``: as a Prefect flow with its temporary API server); its CPU is the whole process tree's
+(``os.wait4``), split by stage from the run's own figures (xxgk/ingest.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
 import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -106,61 +117,115 @@ def accuracy(db: Path, corpus: Path) -> dict[str, float]:
             "failed_identity_checks": extra, "ingest_errors": errors}
 
 
-def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500) -> dict:
-    from flows.ingest import ingest_flow
+def _ingest_process(corpus: Path, db: Path, parquet: Path, workers: int, batch_size: int,
+                    prefect: bool) -> tuple[dict, float, float]:
+    """``xxgk ingest CORPUS --export PARQUET --json`` as a whole process: (its summary, wall seconds, CPU seconds
+    of the process and every child it waited for: workers, Prefect's temporary server)."""
+    xxgk = Path(sys.executable).with_name("xxgk")
+    command = [str(xxgk), "ingest", str(corpus), "--db", str(db), "--export", str(parquet), "--json",
+               "--workers", str(workers), "--batch-size", str(batch_size)] + (["--prefect"] if prefect else [])
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"xxgk ingest failed ({status}):\n{err.read().decode(errors='replace')[-3000:]}")
+        summary = json.loads(out.read().decode().strip().splitlines()[-1])
+    return summary, wall, usage.ru_utime + usage.ru_stime
+
+
+def stage_table(summary: dict, n: int, cpu_total: float) -> dict[str, float]:
+    """CPU ms per report by stage (xxgk/ingest.py says what each covers); ``prefect / other``: the rest of the
+    whole process tree's CPU (Prefect's engine and temporary API server when the run is a flow)."""
+    cpu = summary["cpu"]
+    extract = cpu.get("extract", {})
+    stages = {
+        "start-up": cpu.get("startup", 0) + cpu.get("worker_startup", 0),
+        **{f"extraction {layout}": seconds for layout, seconds in sorted(extract.items())},
+        "spool (Arrow + IPC)": cpu.get("arrow", 0) + cpu.get("spool", 0),
+        "writer": cpu.get("writer", 0),
+        "build": cpu.get("build", 0),
+        "export": cpu.get("export", 0),
+    }
+    stages["prefect / other"] = max(cpu_total - sum(stages.values()), 0.0)
+    table = {name: round(1000 * seconds / n, 3) for name, seconds in stages.items()}
+    table |= {f"  (per {layout} report)": round(1000 * seconds / max(cpu.get("reports", {}).get(layout, 0), 1), 2)
+              for layout, seconds in sorted(extract.items())}
+    table["total"] = round(1000 * cpu_total / n, 3)
+    return table
+
+
+def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500,
+        corpus_kind: str = "synth", prefect: bool = False) -> dict:
+    from tools.realcorpus import build as build_real
     from tools.synth import generate_corpus
-    from xxgk.export import export_parquet
 
     shutil.rmtree(out, ignore_errors=True)
     corpus = out / "corpus"
     t0 = time.perf_counter()
-    generate_corpus(corpus, n, seed=seed, layouts=layouts)
+    if corpus_kind == "real":
+        build_real(corpus, n)
+    else:
+        generate_corpus(corpus, n, seed=seed, layouts=layouts, cms=True)
     t_gen = time.perf_counter() - t0
     db = out / "xxgk.duckdb"
     with TreeMemory() as memory:
-        t1 = time.perf_counter()
-        summary = ingest_flow(paths=[str(corpus)], db=str(db), workers=workers, batch_size=batch_size)
-        t_ingest = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        export_parquet(db, out / "parquet")
-        t_export = time.perf_counter() - t2
-    total = t_ingest + t_export
+        summary, wall, cpu_total = _ingest_process(corpus, db, out / "parquet", workers, batch_size, prefect)
     result = {
+        "corpus": corpus_kind,
         "reports": n,
-        "layouts": ",".join(layouts),
+        "layouts": ",".join(sorted(summary["cpu"].get("reports", {}))),
+        "corpus_mb": round(sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file()) / 2**20, 1),
         "workers": workers,
         "batch_size": batch_size,
+        "orchestration": "prefect flow (temporary API server)" if prefect else "plain (no Prefect API configured)",
         "generate_s": round(t_gen, 2),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu_total, 2),
         "extract_load_s": summary["extract_load_seconds"],
         "build_s": summary["build_seconds"],
-        "ingest_flow_s": round(t_ingest, 2),
-        "prefect_overhead_s": round(t_ingest - summary["extract_load_seconds"] - summary["build_seconds"], 2),
-        "export_s": round(t_export, 2),
-        "extract_load_reports_per_s": round(n / summary["extract_load_seconds"], 1),
-        "build_reports_per_s": round(n / max(summary["build_seconds"], 1e-9), 1),
-        "export_reports_per_s": round(n / t_export, 1),
-        "end_to_end_reports_per_s": round(n / total, 1),
+        "end_to_end_reports_per_s": round(n / wall, 1),
+        "cpu_ms_per_report": round(1000 * cpu_total / n, 3),
+        "reports_per_cpu_s": round(n / cpu_total, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "peak_rss_all_processes_mb": round(memory.peak_kb / 1024, 1),
-        **accuracy(db, corpus),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "stages_cpu_ms_per_report": stage_table(summary, n, cpu_total),
+        "statuses": {k: summary[k] for k in ("loaded", "partial", "no_tables", "inconsistent", "failed") if summary[k]},
     }
+    if corpus_kind == "synth":
+        result |= accuracy(db, corpus)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--corpus", choices=("synth", "real"), default="synth",
+                        help="synth: generated reports, HTML in CMS page shells; real: the seed texts and a real "
+                             "CMS page copied to N unique files (tools/realcorpus.py)")
     parser.add_argument("--layouts", default="text_tab,text_pipe,html")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--batch-size", type=int, default=500, help="files per extraction task")
+    parser.add_argument("--prefect", action="store_true", help="run the ingest as a Prefect flow (temporary API server)")
     args = parser.parse_args(argv)
-    result = run(args.n, tuple(args.layouts.split(",")), args.workers, args.out, batch_size=args.batch_size)
+    result = run(args.n, tuple(args.layouts.split(",")), args.workers, args.out, batch_size=args.batch_size,
+                 corpus_kind=args.corpus, prefect=args.prefect)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"duckdb {duckdb.__version__}")
     for key, value in result.items():
-        print(f"{key:28} {value}")
-    return 0 if result["accuracy_pct"] == 100.0 else 1
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for name, figure in value.items():
+                print(f"  {name:30} {figure}")
+        else:
+            print(f"{key:28} {value}")
+    return 0 if result.get("accuracy_pct", 100.0) == 100.0 else 1
 
 
 if __name__ == "__main__":

@@ -533,9 +533,19 @@ def build_report(index: int, seed: int = 0, layouts: Sequence[str] = LAYOUTS[:4]
     return _Builder(index, seed, layouts, templates).build()
 
 
-def render_report(report: Report, blocks: list[Block]) -> bytes:
-    """The file bytes of a report in its layout."""
+def render_report(report: Report, blocks: list[Block], cms: bool = False) -> bytes:
+    """The file bytes of a report in its layout; ``cms``: an HTML report inside a real CMS page's shell
+    (tools/synth_cms.py: navigation, scripts, styles, sidebar, footer, Word markup; 100-250 KB)."""
     layout, noise = report.layout, set(report.noise)
+    if layout == "html" and cms:
+        from tools.synth_cms import cms_page
+
+        charset = "gbk" if "encoding_gbk" in noise else "utf-8"
+        page = render_html(blocks, charset, report.publisher, "mso_markup" in noise)
+        article = page[page.index('<div class="article_area">'):page.rindex("</body>")]
+        title = next((str(v) for k, v in blocks if k == "title"), "")
+        html = cms_page(article, title, report.publisher, report.year, charset, report.index)
+        return html.encode(charset)
     if layout == "text_tab":
         data = render_text_tab(blocks).encode("utf-8")
     elif layout == "text_pipe":
@@ -689,8 +699,9 @@ class _FileWriter:
 
 def generate_corpus(out_dir: Path, n: int, seed: int = 0,
                     layouts: Sequence[str] = ("text_tab", "text_pipe", "html", "docx"),
-                    templates: Sequence[str] = ("2019", "2021")) -> Path:
-    """Write n reports, ground_truth.parquet and manifest.json under out_dir; return out_dir."""
+                    templates: Sequence[str] = ("2019", "2021"), cms: bool = False) -> Path:
+    """Write n reports, ground_truth.parquet and manifest.json under out_dir; return out_dir.
+    ``cms``: HTML reports inside a CMS page's shell (``render_report``), as ``make bench`` has them."""
 
     bad = [x for x in layouts if x not in LAYOUTS] + [t for t in templates if t not in T2]
     if bad or not layouts or not templates:
@@ -712,7 +723,7 @@ def generate_corpus(out_dir: Path, n: int, seed: int = 0,
             if d not in made_dirs:
                 (out_dir / f"{d:04d}").mkdir(exist_ok=True)
                 made_dirs.add(d)
-            files.put(out_dir / report.rel_path, render_report(report, blocks))
+            files.put(out_dir / report.rel_path, render_report(report, blocks, cms))
             chunk.add(report)
             key = f"{report.layout}/{report.template}"
             counts[key] = counts.get(key, 0) + 1
@@ -724,7 +735,7 @@ def generate_corpus(out_dir: Path, n: int, seed: int = 0,
         files.call(gt.close)
     finally:
         files.close()
-    manifest = {"n": n, "seed": seed, "layouts": list(layouts), "templates": list(templates),
+    manifest = {"n": n, "seed": seed, "layouts": list(layouts), "templates": list(templates), "cms": cms,
                 "generator_version": GENERATOR_VERSION, "files_per_dir": FILES_PER_DIR,
                 "reports_by_layout_template": dict(sorted(counts.items())),
                 "noise_reports": dict(sorted(noise_counts.items())), "noise_rates": NOISE_RATES}

@@ -51,6 +51,7 @@ class Model:
     description: str
     materialized: str = "table"  # table | view (analyst views ``v_*``, or a header line ``-- materialized: view``)
     incremental: str = ""  # ``-- incremental: report_id``: rebuilt per report by an incremental build (xxgk/incremental.py)
+    part_reports: int = 0  # ``-- part_reports: N``: a full build makes it N reports at a time (its query's memory)
     depends: frozenset[str] = frozenset()  # the models and sources (raw.*, crawl_state.*, built tables) it reads
     schema: str = "main"
 
@@ -74,7 +75,8 @@ def sql_path(path: Path) -> str:
 
 def _read_model(path: Path, layer: str) -> Model:
     text = path.read_text(encoding="utf-8")
-    comment, options = [], {"materialized": "table", "schema": LAYER_SCHEMAS[layer], "incremental": ""}
+    comment, options = [], {"materialized": "table", "schema": LAYER_SCHEMAS[layer], "incremental": "",
+                            "part_reports": "0"}
     for line in text.splitlines():
         if not line.startswith("--"):
             break
@@ -87,7 +89,7 @@ def _read_model(path: Path, layer: str) -> Model:
     if options["schema"] not in SCHEMAS:
         raise ModelError(f"{path}: schema {options['schema']!r} is not one of {', '.join(SCHEMAS)}")
     return Model(path.stem, layer, text, " ".join(comment), options["materialized"], schema=options["schema"],
-                 incremental=options["incremental"])
+                 incremental=options["incremental"], part_reports=int(options["part_reports"]))
 
 
 def _dependencies(model: Model, schema_of: dict[str, str]) -> set[str]:
@@ -136,7 +138,12 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str,
     for model in models:
         started = time.perf_counter()
         kind = "VIEW" if model.is_view else "TABLE"
-        con.execute(f"CREATE OR REPLACE {kind} {model.qualified} AS\n{model.sql}")
+        if model.part_reports and model.incremental and not model.is_view:
+            from xxgk.incremental import build_in_parts
+
+            build_in_parts(con, model, models, model.part_reports)
+        else:
+            con.execute(f"CREATE OR REPLACE {kind} {model.qualified} AS\n{model.sql}")
         comment_model(con, model)
         timings[model.name] = time.perf_counter() - started
     return timings

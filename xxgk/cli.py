@@ -213,10 +213,12 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from xxgk.build import build_warehouse
+    from xxgk.build import build_warehouse, last_build
 
-    timings = build_warehouse(Path(args.db))
-    print(f"built {args.db}: {len(timings)} models in {sum(timings.values()):.2f}s")
+    timings = build_warehouse(Path(args.db), incremental=not args.full)
+    how = (f"incremental, {last_build['affected']} reports affected" if last_build["kind"] == "incremental"
+           else "full")
+    print(f"built {args.db} ({how}): {len(timings)} models in {sum(timings.values()):.2f}s")
     return 0
 
 
@@ -389,8 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     forget.set_defaults(func=cmd_forget)
 
-    build = sub.add_parser("build", help="rebuild the warehouse from staging (atomic swap)")
+    build = sub.add_parser("build", help="rebuild the warehouse from staging (atomic swap): only the changed "
+                                         "reports when the models and registry are those it was built with")
     build.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    build.add_argument("--full", action="store_true", help="rebuild every table from staging (no incremental build)")
     build.set_defaults(func=cmd_build)
 
     export = sub.add_parser("export", help="export Parquet datasets partitioned by report_year")

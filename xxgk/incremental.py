@@ -25,6 +25,7 @@ reports); it is then swapped in atomically like a full build.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import time
 from pathlib import Path
@@ -114,32 +115,121 @@ class Affected:
 def run_incremental(con: duckdb.DuckDBPyConnection, models, comment) -> tuple[dict[str, float], int] | None:
     """Rebuild the affected reports' rows in the copy ``con`` holds (raw and crawl_state attached): the seconds
     per model and how many reports were affected; None when a full build is the better choice (too many
-    reports affected). ``comment(con, model)`` sets a model's comment after it was replaced."""
+    reports affected, or a model outside the contract). ``comment(con, model)`` sets a model's comment after
+    it was replaced.
+
+    First every small model is recomputed (the affected set is then complete: a small model never reads a
+    per-report one); then each per-report model runs on its inputs restricted to the affected reports (temporary
+    tables ``inc__*``: a per-report model's rows for a report read only that report's and its publisher's rows),
+    and its table has those reports' rows replaced."""
     timings: dict[str, float] = {}
-    affected = Affected(con)
     by_name = {m.name: m for m in models}
+    per_report = {m.name for m in models if m.incremental}
+    if any(dep in per_report for m in models if not m.incremental and not m.is_view for dep in m.depends):
+        return None  # a small model reading a per-report one: outside the contract, build in full
+    affected = Affected(con)
     started = time.perf_counter()
     _replace(con, by_name[REPORTS_MODEL], affected, comment)
     timings[REPORTS_MODEL] = time.perf_counter() - started
-    total = con.execute("SELECT count(*) FROM staging.stg_reports").fetchone()[0]
     for model in models:
-        if model.name == REPORTS_MODEL or model.is_view:
+        if model.name == REPORTS_MODEL or model.is_view or model.incremental:
             continue
-        if affected.count() > max(MIN_FULL, MAX_SHARE * total):
-            return None
         started = time.perf_counter()
-        if model.incremental:
-            # the ids as constants: DuckDB pushes a constant IN list down through the model's joins and
-            # aggregates to its scans, where a subquery would be a join over every report's rows
-            ids = ", ".join(sql_string(r[0]) for r in con.execute("SELECT report_id FROM affected").fetchall())
-            column = model.incremental
-            con.execute(f"DELETE FROM {model.qualified} WHERE {column} IN ({ids or 'NULL'})")
-            if ids:
-                con.execute(f"INSERT INTO {model.qualified} SELECT * FROM (\n{model.sql}\n) AS m WHERE m.{column} IN ({ids})")
-        else:
-            _replace(con, model, affected, comment)
+        _replace(con, model, affected, comment)
         timings[model.name] = time.perf_counter() - started
-    return timings, affected.count()
+    total = con.execute("SELECT count(*) FROM staging.stg_reports").fetchone()[0]
+    n_affected = affected.count()
+    if n_affected > max(MIN_FULL, MAX_SHARE * total):
+        return None
+    restricted: dict[str, str | None] = {}
+    for model in models:
+        if not model.incremental:
+            continue
+        started = time.perf_counter()
+        restrict_model(con, model, by_name, restricted)
+        if not model.is_view:
+            column = model.incremental
+            con.execute(f"DELETE FROM {model.qualified} WHERE {column} IN (SELECT report_id FROM affected)")
+            con.execute(f"INSERT INTO {model.qualified} SELECT * FROM inc__{model.name}")
+        timings[model.name] = time.perf_counter() - started
+    return timings, n_affected
+
+
+def restrict_model(con: duckdb.DuckDBPyConnection, model, by_name: dict, done: dict[str, str | None]) -> str:
+    """``inc__<model>``: a per-report model's rows of the reports in ``affected``, from its inputs restricted alike."""
+    if model.name not in done:
+        mapping = {dep: _restricted(con, dep, by_name, done) for dep in model.depends}
+        sql = rewrite(model.sql, {dep: name for dep, name in mapping.items() if name})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE inc__{model.name} AS\n{sql}")
+        done[model.name] = f"inc__{model.name}"
+    return f"inc__{model.name}"
+
+
+def build_in_parts(con: duckdb.DuckDBPyConnection, model, models, part_reports: int) -> None:
+    """Create a per-report model's table part by part, ``part_reports`` reports at most (a publisher's reports in
+    one part): what a full build does for a model whose query would not fit the memory cap in one piece (the
+    identities of 100,000 reports). Each part is the incremental build's step with the part as the affected set."""
+    by_name = {m.name: m for m in models}
+    n = con.execute("SELECT count(*) FROM staging.stg_reports").fetchone()[0]
+    parts = max(1, -(-n // part_reports))
+    for part in range(parts):
+        con.execute("CREATE OR REPLACE TEMP TABLE affected AS SELECT report_id FROM staging.stg_reports "
+                    f"WHERE hash(coalesce(publisher_key, report_id)) % {parts} = {part}")
+        done: dict[str, str | None] = {}
+        name = restrict_model(con, model, by_name, done)
+        if part == 0:
+            con.execute(f"CREATE OR REPLACE TABLE {model.qualified} AS SELECT * FROM {name}")
+        else:
+            con.execute(f"INSERT INTO {model.qualified} SELECT * FROM {name}")
+        for table in filter(None, done.values()):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP TABLE IF EXISTS affected")
+
+
+_REFERENCE = re.compile(r"\b(from|join)(\s+)(?:(main|staging|checks|crawl|meta|raw|crawl_state)\.)?([a-z_][a-z0-9_]*)\b",
+                        re.IGNORECASE)
+_CATALOGS = ("raw", "crawl_state")
+
+
+def rewrite(sql: str, names: dict[str, str]) -> str:
+    """The model's SQL reading ``names[dependency]`` wherever it reads that dependency (after FROM or JOIN;
+    ``raw.x`` and ``crawl_state.x`` by their qualified names, models and built tables by their names)."""
+    def swap(match: re.Match) -> str:
+        keyword, space, schema, name = match.groups()
+        key = f"{schema}.{name}" if schema in _CATALOGS else name
+        return f"{keyword}{space}{names[key]}" if key in names else match.group(0)
+
+    return _REFERENCE.sub(swap, sql)
+
+
+def _restricted(con: duckdb.DuckDBPyConnection, dependency: str, by_name: dict, done: dict[str, str | None]) -> str | None:
+    """A temporary table of ``dependency``'s rows of the affected reports (None: it has no report_id, it is read
+    whole: the registry's terms, the labels, the publishers)."""
+    if dependency in done:
+        return done[dependency]
+    model = by_name.get(dependency)
+    if model is not None and model.incremental:  # a per-report model (the facts view): its rows from restricted inputs
+        return restrict_model(con, model, by_name, done)
+    if "." in dependency:  # raw.raw_facts, crawl_state.fetch_log
+        qualified = dependency
+        catalog, name = dependency.split(".")
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_name = ?",
+            [catalog, name]).fetchall()]
+    else:
+        model = by_name.get(dependency)
+        qualified = model.qualified if model else f"{BUILT_SCHEMAS.get(dependency, 'main')}.{dependency}"
+        columns = _columns(con, qualified)
+    name = None
+    if "report_id" in columns:
+        name = "inc__" + dependency.replace(".", "__")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {qualified} "
+                    "WHERE report_id IN (SELECT report_id FROM affected)")
+    done[dependency] = name
+    return name
+
+
+BUILT_SCHEMAS = {"dim_divisions": "main", "identity_terms": "checks", "labels": "main"}
 
 
 def sql_string(text: str) -> str:

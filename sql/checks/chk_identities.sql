@@ -1,6 +1,7 @@
 -- One row per report × identity × scope (a column, a row, a block of table 4), and for a cross-year identity × last year's report of the same publisher: the identities (勾稽关系) as the template registry declares them (transforms/registry/*.yaml → identity_terms), on reported cells only.
 -- A blank, placeholder, text, missing or inferred term makes the scope not assessable, and reason names each such term with its status (a term of last year's report with @year); a scope whose cells the report's template lacks gives no row. A cross-year identity (a term `@-1`) is the one of the current report's template, its last-year terms read whatever template that report used; only the counted report of each publisher and year takes part, so the join stays linear however many copies a publisher has.
 -- incremental: report_id
+-- part_reports: 25000
 with cross_year as (
     select distinct check_code from checks.identity_terms where year_offset <> 0
 ),
@@ -45,21 +46,34 @@ applied as (
 scopes as (
     select
         report_id,
+        prev_year,
         check_code,
+        for_each,
+        scope_code,
         for_each || ':' || scope_code || coalesce(' vs ' || prev_year, '') as scope,
         cast(sum(signed_value) filter (where side = 'expected') as bigint) as expected,
         cast(sum(signed_value) filter (where side = 'actual') as bigint) as actual,
         count(*) filter (where value_status <> 'reported') as n_unusable,
-        string_agg(term || ' is ' || value_status, '; ' order by term) filter (where value_status <> 'reported')
-            as unusable,
         any_value(severity) as severity
     from applied
     group by report_id, prev_year, check_code, for_each, scope_code
     having count(*) = max(n_terms)
+),
+unusable_terms as (  -- apart, over the unusable terms only: an ordered aggregate holds all its input in memory
+    select
+        report_id,
+        prev_year,
+        check_code,
+        for_each,
+        scope_code,
+        string_agg(term || ' is ' || value_status, '; ' order by term) as unusable
+    from applied
+    where value_status <> 'reported'
+    group by report_id, prev_year, check_code, for_each, scope_code
 )
 select
-    report_id,
-    check_code,
+    s.report_id,
+    s.check_code,
     scope,
     expected,
     actual,
@@ -74,4 +88,7 @@ select
         when n_unusable > 0 then unusable
         when expected <> actual then 'expected ' || expected || ', found ' || actual || ' (off by ' || (actual - expected) || ')'
     end as reason
-from scopes
+from scopes s
+left join unusable_terms u
+    on u.report_id = s.report_id and u.check_code = s.check_code and u.for_each = s.for_each
+    and u.scope_code = s.scope_code and u.prev_year is not distinct from s.prev_year

@@ -3,6 +3,7 @@
 -- A count whose text reads as a fraction is no count: its value is null and its status text, the raw text kept.
 -- materialized: view
 -- schema: checks
+-- incremental: report_id
 with metrics as (
     select code, bool_or(is_money) as is_money from labels where code_kind = 'metric' group by code
 ),
