@@ -203,9 +203,19 @@ def test_served_nightly_schedules_runs_and_completes_a_triggered_run(tmp_path, f
         # the run's process and its extraction workers exit when the run ends (they once hung at exit)
         import psutil
 
+        def alive_command(process):
+            """The command line of a running process; None once it has exited (a zombie not yet reaped has)."""
+            try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    return None
+                return " ".join(process.cmdline())
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                return None
+
         def run_processes_gone():
             children = psutil.Process(pids[1]).children(recursive=True)
-            return not [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+            commands = [alive_command(c) for c in children]
+            return not [c for c in commands if c is not None and "resource_tracker" not in c]
 
         wait_for("the flow run's processes to exit", run_processes_gone, timeout=60, logs=(nightly_log,))
 

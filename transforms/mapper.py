@@ -181,6 +181,8 @@ class _TableMapper:
                 return
             if row.values and self._take_blank_row(row):
                 return
+            if not row.values and self.current == "proactive" and self._take_pro(row):
+                return  # an item's label on a row of its own: its values may stand on a row below (waiting)
             # a header row: it names the table that follows
             if self._has_marker(row, self.reg.rl_header_markers) and self._has_marker(
                 row, tuple(v for vs in self.reg.rl_results.values() for v in vs) + ("行政诉讼",)

@@ -44,7 +44,7 @@ def has_report_labels(doc: Document) -> bool:
     forms = load_registry().old_forms
     markers = (*forms.get("national_markers", ()), *forms.get("markers", ()))
     lines = [doc.text] + [cell.text for table in doc.tables for cell in table.cells]
-    return any(marker in compact(line) for line in lines for marker in markers)
+    return any(marker in text for text in map(compact, lines) for marker in markers)
 
 
 def is_not_report(doc: Document, mapped_templates: dict[str, str]) -> bool:

@@ -32,12 +32,9 @@ class Choice:
     used: tuple[str, ...]  # identities that narrowed the row
     reason: str | None  # why some targets are unresolved
 
-    @property
-    def decided(self) -> bool:
-        return self.n_readings > 1 and self.n_left >= 1
 
-
-def _score(readings: Sequence[Reading], instances: Sequence[Instance], value_of) -> tuple[int, int]:
+def _score(instances: Sequence[Instance], value_of) -> tuple[int, int]:
+    """(failing, holding) identities, unknown counts bounded to be non-negative."""
     fails = passes = 0
     for inst in instances:
         verdict = inst.verdict(value_of, bounded=True)
@@ -76,7 +73,7 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
             for reading in readings:
                 def value(key, reading=reading):
                     return number(reading.pieces[where[key][1]]) if key in where else None
-                fails, passes = _score([reading], local[r], value)
+                fails, passes = _score(local[r], value)
                 scored.append(((fails, -passes), reading))  # cost breaks ties only once every identity spoke
             best = min(s for s, _ in scored)
             readings = [reading for s, reading in scored if s == best]
@@ -110,11 +107,7 @@ def solve(rows: Sequence[RowInput], instances: Sequence[Instance]) -> list[Choic
 
             best_score, best = None, []
             for combo in itertools.product(*(range(len(options[r])) for r in open_rows)):
-                fails = passes = 0
-                for inst in relevant:
-                    verdict = inst.verdict(lambda key, combo=combo: lookup(key, combo), bounded=True)
-                    fails += verdict == "fail"
-                    passes += verdict == "pass"
+                fails, passes = _score(relevant, lambda key, combo=combo: lookup(key, combo))
                 cost = sum(options[r][i].cost for r, i in zip(open_rows, combo, strict=True))
                 score = (fails, -passes, cost)
                 if best_score is None or score < best_score:

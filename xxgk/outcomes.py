@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-READ_STATUSES = ("loaded", "partial", "no_tables", "inconsistent", "not_report", "failed")
+from xxgk.dictionary import load_dictionary
+
+# the report statuses a file read can end in: the data dictionary's code list (one declaration)
+READ_STATUSES = tuple(code.code for code in load_dictionary().codes["report_status"].codes)
 NOT_READ = ("unchanged", "same_bytes", "skipped")
 OUTCOMES = READ_STATUSES + NOT_READ
 REFUSED = ("robots_disallowed", "robots_unavailable", "offsite_link", "offsite_redirect")
