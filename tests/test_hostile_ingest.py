@@ -363,15 +363,18 @@ def _session_processes(sid: int) -> list[str]:
     return found
 
 
-def _run_until_second_batch(corpus: Path, db: Path, prefect_home: Path, api: str | None = None) -> subprocess.Popen:
-    """``xxgk ingest`` in its own session, returned once its second batch is loaded; with ``api``, it uses that
-    Prefect API, else it starts its own temporary API server."""
+def _run_until_second_batch(corpus: Path, db: Path, prefect_home: Path, api: str | None = None,
+                            extra: tuple[str, ...] = ()) -> subprocess.Popen:
+    """``xxgk ingest`` in its own session, returned once its second batch is loaded; with ``api``, it runs as a
+    flow on that Prefect API, else without Prefect (``extra=("--prefect",)``: a flow on its own temporary API
+    server)."""
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(prefect_home)
     if api:
         env["PREFECT_API_URL"] = api
     proc = subprocess.Popen([sys.executable, "-m", "xxgk.cli", "ingest", str(corpus), "--db", str(db),
-                             "--batch-size", "25", "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             "--batch-size", "25", "--workers", "2", *extra], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines = []
     deadline = time.monotonic() + 180
@@ -395,21 +398,23 @@ def _gone_within(sid: int, seconds: float) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
-def test_a_stopped_or_killed_ingest_leaves_no_process_and_no_temporary_file(tmp_path, how, prefect_harness):
+@pytest.mark.parametrize("how, run", [("SIGTERM", "flow"), ("SIGKILL", "flow_own_server"), ("SIGKILL", "plain")])
+def test_a_stopped_or_killed_ingest_leaves_no_process_and_no_temporary_file(tmp_path, how, run, prefect_harness):
     """The real command with its process pool and its resource tracker. SIGTERM: it stops within seconds (exit
-    143), kills its workers, re-runs no batch, removes its spool folder (it uses the session's Prefect API:
+    143), kills its workers, re-runs no batch, removes its spool folder (a flow on the session's Prefect API:
     Prefect stops a temporary server of its own at exit, and the reaper would). SIGKILL of the command alone,
-    with its own temporary Prefect server: its workers notice their parent is gone and its reaper stops the
-    server; the spool folder goes with the next run (as before)."""
+    as a flow with its own temporary Prefect server (``--prefect``) and as the plain run (no Prefect API): its
+    workers notice their parent is gone and its reaper stops the server; the spool folder goes with the next
+    run (as before)."""
     from prefect.settings import get_current_settings
 
     corpus = generate_corpus(tmp_path / "corpus", 150, seed=5)
     db = tmp_path / "wh" / "xxgk.duckdb"
-    api = str(get_current_settings().api.url) if how == "SIGTERM" else None
-    proc = _run_until_second_batch(corpus, db, tmp_path / "prefect", api)
-    # the command, its reaper, the tracker, two workers (and, without an API, the server)
-    assert len(_session_processes(proc.pid)) >= (5 if api else 6)
+    api = str(get_current_settings().api.url) if run == "flow" else None
+    extra = ("--prefect",) if run == "flow_own_server" else ()
+    proc = _run_until_second_batch(corpus, db, tmp_path / "prefect", api, extra)
+    # the command, its reaper, the tracker, two workers (and, with its own API, the server)
+    assert len(_session_processes(proc.pid)) >= (6 if run == "flow_own_server" else 5)
     started = time.monotonic()
     os.kill(proc.pid, getattr(signal, how))
     proc.wait(timeout=60)

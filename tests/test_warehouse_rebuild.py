@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import ROOT, SAMPLES
 from xxgk import staging
@@ -43,23 +44,25 @@ def test_reader_keeps_its_snapshot_across_a_rebuild(tmp_path):
     fresh.close()
 
 
-def test_a_build_killed_midway_leaves_the_old_warehouse_intact(tmp_path):
+@pytest.mark.parametrize("incremental", [True, False], ids=["incremental", "full"])
+def test_a_build_killed_midway_leaves_the_old_warehouse_intact(tmp_path, incremental):
     db = tmp_path / "xxgk.duckdb"
     ingest(db, [SEED_000])
     before = db.stat().st_ino
-    # a build that is killed while it writes: the SQL runner is slowed down by a model that sleeps
+    # a build that is killed while it writes: after its models ran (on a copy of the warehouse when
+    # incremental, in a new file when full), the step that documents the tables is slowed down
     script = (
         "import time, xxgk.build as b\n"
-        "orig = b.run_models\n"
-        "def slow(con, models):\n"
-        "    print('building', flush=True)\n"
+        "orig = b.apply_comments\n"
+        "def slow(con):\n"
+        "    print('building', b.last_build['kind'], flush=True)\n"
         "    time.sleep(30)\n"
-        "    return orig(con, models)\n"
-        "b.run_models = slow\n"
-        f"b.build_warehouse(__import__('pathlib').Path({str(db)!r}))\n"
+        "    return orig(con)\n"
+        "b.apply_comments = slow\n"
+        f"b.build_warehouse(__import__('pathlib').Path({str(db)!r}), incremental={incremental})\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "building"
+    assert proc.stdout.readline().split() == ["building", "incremental" if incremental else "full"]
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -228,22 +228,15 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
     models = load_models()
     fingerprint = inputs_fingerprint(models)
     copied = incremental and not extra_sql and db.exists() and copy_if_same_inputs(db, tmp, fingerprint)
-    con = duckdb.connect(str(tmp))
+    con = None
     try:
-        con.execute("SET enable_progress_bar = false")  # a bar on stdout is noise in flow logs
-        con.execute(f"SET memory_limit = '{memory_limit()}'")  # spill to disk rather than grow with N
-        con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
-        attach_crawl_state(con, db)
+        con = _open_build(tmp, stage, db)
         done = run_incremental(con, models, comment_model) if copied else None
         if done is None:
             if copied:  # too many reports changed: a full build is cheaper, in a fresh file
                 con.close()
                 tmp.unlink(missing_ok=True)
-                con = duckdb.connect(str(tmp))
-                con.execute("SET enable_progress_bar = false")
-                con.execute(f"SET memory_limit = '{memory_limit()}'")
-                con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
-                attach_crawl_state(con, db)
+                con = _open_build(tmp, stage, db)
             timings = _full_build(con, models)
             last_build.update(kind="full", affected=None)
         else:
@@ -261,7 +254,8 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
         con.execute("DETACH crawl_state")
         con.execute("CHECKPOINT")
     except BaseException:
-        con.close()
+        if con is not None:
+            con.close()
         tmp.unlink(missing_ok=True)
         raise
     con.close()
@@ -270,6 +264,20 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
 
 
 last_build: dict = {"kind": None, "affected": None}  # what this process's last build did: full | incremental
+
+
+def _open_build(tmp: Path, stage: Path, db: Path) -> duckdb.DuckDBPyConnection:
+    """The build file ``tmp``, with staging attached as ``raw`` and the crawl state as ``crawl_state``."""
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("SET enable_progress_bar = false")  # a bar on stdout is noise in flow logs
+        con.execute(f"SET memory_limit = '{memory_limit()}'")  # spill to disk rather than grow with N
+        con.execute(f"ATTACH {sql_path(stage)} AS raw (READ_ONLY)")
+        attach_crawl_state(con, db)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _full_build(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str, float]:
