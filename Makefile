@@ -76,7 +76,8 @@ clean:
 	rm -rf warehouse/*.duckdb warehouse/*.wal warehouse/parquet warehouse/report .prefect
 
 bench: install
-	$(BIN)/python -m tools.bench --n $(N)
+	$(BIN)/python -m tools.bench --n $(N) --nightly 50
+	$(BIN)/python -m tools.bench --corpus real --n 6000 --out bench-out/real
 
 accuracy: install
 	$(BIN)/python -m tools.accuracy

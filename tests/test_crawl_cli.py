@@ -128,7 +128,7 @@ def test_crawl_runs_the_nightly_once_from_the_command_line(tmp_path, site, prefe
     assert f"exported 20 tables to {out}" in lines
     progress = done.stderr
     for step in (f"crawl: 1 sources from {sources}, 1 listing URLs", "batch 1/1: 1 read, 0 unchanged",
-                 "build: ", f"export: 20 tables to {out}"):
+                 "build (full): ", f"export: 20 tables to {out}"):
         assert step in progress, step
     assert query(db, "select source_uri, status, publisher_name, report_year from dim_reports") == [
         (f"{site.base}/nb/2019.htm", "loaded", "平潭综合实验区", 2019)]

@@ -117,12 +117,12 @@ def accuracy(db: Path, corpus: Path) -> dict[str, float]:
             "failed_identity_checks": extra, "ingest_errors": errors}
 
 
-def _ingest_process(corpus: Path, db: Path, parquet: Path, workers: int, batch_size: int,
+def _ingest_process(paths: list[Path], db: Path, parquet: Path, workers: int, batch_size: int,
                     prefect: bool) -> tuple[dict, float, float]:
-    """``xxgk ingest CORPUS --export PARQUET --json`` as a whole process: (its summary, wall seconds, CPU seconds
+    """``xxgk ingest PATHS --export PARQUET --json`` as a whole process: (its summary, wall seconds, CPU seconds
     of the process and every child it waited for: workers, Prefect's temporary server)."""
     xxgk = Path(sys.executable).with_name("xxgk")
-    command = [str(xxgk), "ingest", str(corpus), "--db", str(db), "--export", str(parquet), "--json",
+    command = [str(xxgk), "ingest", *map(str, paths), "--db", str(db), "--export", str(parquet), "--json",
                "--workers", str(workers), "--batch-size", str(batch_size)] + (["--prefect"] if prefect else [])
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -160,7 +160,7 @@ def stage_table(summary: dict, n: int, cpu_total: float) -> dict[str, float]:
 
 
 def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500,
-        corpus_kind: str = "synth", prefect: bool = False) -> dict:
+        corpus_kind: str = "synth", prefect: bool = False, nightly: int = 0) -> dict:
     from tools.realcorpus import build as build_real
     from tools.synth import generate_corpus
 
@@ -174,7 +174,7 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
     t_gen = time.perf_counter() - t0
     db = out / "xxgk.duckdb"
     with TreeMemory() as memory:
-        summary, wall, cpu_total = _ingest_process(corpus, db, out / "parquet", workers, batch_size, prefect)
+        summary, wall, cpu_total = _ingest_process([corpus], db, out / "parquet", workers, batch_size, prefect)
     result = {
         "corpus": corpus_kind,
         "reports": n,
@@ -199,7 +199,27 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
     }
     if corpus_kind == "synth":
         result |= accuracy(db, corpus)
+    if nightly:
+        result["nightly"] = nightly_run(corpus, db, out / "parquet", nightly, workers, batch_size, prefect)
     return result
+
+
+def nightly_run(corpus: Path, db: Path, parquet: Path, n_changed: int, workers: int, batch_size: int,
+                prefect: bool) -> dict:
+    """The next night: ``n_changed`` reports spread over the corpus get new bytes (a trailing line, as a
+    republished page would) and only they are ingested into the warehouse just built, as the crawler hands
+    over what changed; timed as a whole process (ingest, the build it triggers, the Parquet export)."""
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix != ".parquet")
+    step = max(len(files) // n_changed, 1)
+    changed = files[::step][:n_changed]
+    for path in changed:
+        tail = b"\n<!-- republished -->\n" if path.suffix in (".html", ".htm") else "\n重新发布\n".encode()
+        path.write_bytes(path.read_bytes() + tail)
+    summary, wall, cpu_total = _ingest_process(changed, db, parquet, workers, batch_size, prefect)
+    return {"reports_changed": len(changed), "warehouse_reports": len(files), "wall_s": round(wall, 2),
+            "cpu_s": round(cpu_total, 2), "build": f"{summary['build']['kind']}"
+            + (f", {summary['build']['affected']} reports affected" if summary["build"]["affected"] else ""),
+            "build_s": summary["build_seconds"], "export_s": summary["cpu"].get("export", 0)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--batch-size", type=int, default=500, help="files per extraction task")
     parser.add_argument("--prefect", action="store_true", help="run the ingest as a Prefect flow (temporary API server)")
+    parser.add_argument("--nightly", type=int, default=0, metavar="K",
+                        help="then change K reports and time the next night's ingest of them (incremental build)")
     args = parser.parse_args(argv)
     result = run(args.n, tuple(args.layouts.split(",")), args.workers, args.out, batch_size=args.batch_size,
-                 corpus_kind=args.corpus, prefect=args.prefect)
+                 corpus_kind=args.corpus, prefect=args.prefect, nightly=args.nightly)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"duckdb {duckdb.__version__}")
     for key, value in result.items():

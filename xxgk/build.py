@@ -266,6 +266,13 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
 last_build: dict = {"kind": None, "affected": None}  # what this process's last build did: full | incremental
 
 
+def describe_last_build() -> str:
+    """``full`` or ``incremental, N reports affected``: what this process's last build did."""
+    if last_build["kind"] == "incremental":
+        return f"incremental, {last_build['affected']} reports affected"
+    return str(last_build["kind"])
+
+
 def _open_build(tmp: Path, stage: Path, db: Path) -> duckdb.DuckDBPyConnection:
     """The build file ``tmp``, with staging attached as ``raw`` and the crawl state as ``crawl_state``."""
     con = duckdb.connect(str(tmp))

@@ -121,8 +121,11 @@ def ingest_files(
     building = time.process_time()
     timings = (build or _build)(db)
     cpu["build"] = time.process_time() - building
-    log(f"build: {len(timings)} models in {sum(timings.values()):.1f}s ({db})")
+    from xxgk.build import describe_last_build, last_build
+
+    log(f"build ({describe_last_build()}): {len(timings)} models in {sum(timings.values()):.1f}s ({db})")
     return outcome.as_dict() | {
+        "build": dict(last_build),
         "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3),
         "extraction_workers": sorted(extraction_workers), "cpu": _rounded(cpu)}
 
