@@ -209,14 +209,19 @@ def nightly_run(corpus: Path, db: Path, parquet: Path, n_changed: int, workers: 
     """The next night: ``n_changed`` reports spread over the corpus get new bytes (a trailing line, as a
     republished page would) and only they are ingested into the warehouse just built, as the crawler hands
     over what changed; timed as a whole process (ingest, the build it triggers, the Parquet export)."""
-    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix != ".parquet")
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix not in (".parquet", ".json"))
     step = max(len(files) // n_changed, 1)
     changed = files[::step][:n_changed]
     for path in changed:
         tail = b"\n<!-- republished -->\n" if path.suffix in (".html", ".htm") else "\n重新发布\n".encode()
         path.write_bytes(path.read_bytes() + tail)
     summary, wall, cpu_total = _ingest_process(changed, db, parquet, workers, batch_size, prefect)
-    return {"reports_changed": len(changed), "warehouse_reports": len(files), "wall_s": round(wall, 2),
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        in_warehouse = con.execute("select count(*) from dim_reports").fetchone()[0]
+    finally:
+        con.close()
+    return {"reports_changed": len(changed), "warehouse_reports": in_warehouse, "wall_s": round(wall, 2),
             "cpu_s": round(cpu_total, 2), "build": f"{summary['build']['kind']}"
             + (f", {summary['build']['affected']} reports affected" if summary["build"]["affected"] else ""),
             "build_s": summary["build_seconds"], "export_s": summary["cpu"].get("export", 0)}
