@@ -160,7 +160,7 @@ def stage_table(summary: dict, n: int, cpu_total: float) -> dict[str, float]:
 
 
 def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7, batch_size: int = 500,
-        corpus_kind: str = "synth", prefect: bool = False, nightly: int = 0) -> dict:
+        corpus_kind: str = "synth", prefect: bool = False, nightly: int = 0, cms: bool = True) -> dict:
     from tools.realcorpus import build as build_real
     from tools.synth import generate_corpus
 
@@ -170,13 +170,13 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
     if corpus_kind == "real":
         build_real(corpus, n)
     else:
-        generate_corpus(corpus, n, seed=seed, layouts=layouts, cms=True)
+        generate_corpus(corpus, n, seed=seed, layouts=layouts, cms=cms)
     t_gen = time.perf_counter() - t0
     db = out / "xxgk.duckdb"
     with TreeMemory() as memory:
         summary, wall, cpu_total = _ingest_process([corpus], db, out / "parquet", workers, batch_size, prefect)
     result = {
-        "corpus": corpus_kind,
+        "corpus": corpus_kind + ("" if corpus_kind == "real" or cms else " (bare HTML)"),
         "reports": n,
         "layouts": ",".join(sorted(summary["cpu"].get("reports", {}))),
         "corpus_mb": round(sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file()) / 2**20, 1),
@@ -240,9 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefect", action="store_true", help="run the ingest as a Prefect flow (temporary API server)")
     parser.add_argument("--nightly", type=int, default=0, metavar="K",
                         help="then change K reports and time the next night's ingest of them (incremental build)")
+    parser.add_argument("--bare-html", action="store_true",
+                        help="synthetic HTML reports without the CMS page shell (the corpus of earlier benchmarks)")
     args = parser.parse_args(argv)
     result = run(args.n, tuple(args.layouts.split(",")), args.workers, args.out, batch_size=args.batch_size,
-                 corpus_kind=args.corpus, prefect=args.prefect, nightly=args.nightly)
+                 corpus_kind=args.corpus, prefect=args.prefect, nightly=args.nightly, cms=not args.bare_html)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"duckdb {duckdb.__version__}")
     for key, value in result.items():

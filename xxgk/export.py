@@ -121,13 +121,19 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, bool]:
     return f"SELECT * FROM main.{table}", False
 
 
-def _write(con: duckdb.DuckDBPyConnection, select: str, target: Path, partitioned: bool, rows: int) -> None:
+def _write(con: duckdb.DuckDBPyConnection, select: str, target: Path, partitioned: bool) -> int:
+    """Write the rows of ``select`` under ``target``; returns how many (COPY counts them: the query runs once)."""
     target.mkdir()
-    if partitioned and rows:
-        con.execute(f"COPY ({select}) TO {sql_path(target)} "
-                    f"(FORMAT parquet, PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)")
-    else:  # one file; with no rows it still holds the schema
-        con.execute(f"COPY ({select}) TO {sql_path(target / (target.name + '.parquet'))} (FORMAT parquet)")
+    if partitioned:
+        rows = con.execute(f"COPY ({select}) TO {sql_path(target)} (FORMAT parquet, PARTITION_BY ({PARTITION}), "
+                           "OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)").fetchone()[0]
+        if rows:
+            return rows
+        shutil.rmtree(target)  # no rows: whatever COPY left is nothing a reader could open; one file instead
+        target.mkdir()
+    # one file; with no rows it still holds the schema
+    return con.execute(f"COPY ({select}) TO {sql_path(target / (target.name + '.parquet'))} (FORMAT parquet)"
+                       ).fetchone()[0]
 
 
 def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = None) -> dict[str, int]:
@@ -152,8 +158,7 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
             con.execute("SET enable_progress_bar = false")
             for table in names:
                 select, partitioned = _select(con, table)
-                counts[table] = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
-                _write(con, select, tmp / table, partitioned, counts[table])
+                counts[table] = _write(con, select, tmp / table, partitioned)
             try:
                 build_id = con.execute("SELECT build_id FROM meta.build_info").fetchone()[0]
             except duckdb.CatalogException:

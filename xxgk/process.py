@@ -10,6 +10,7 @@ from __future__ import annotations
 import faulthandler
 import hashlib
 import json
+import operator
 import os
 import signal
 import stat
@@ -80,6 +81,7 @@ def hard_limit(seconds: float):
     finally:
         faulthandler.cancel_dump_traceback_later()
 FACT_COLUMNS = tuple(name for name in SCHEMA["raw_facts"] if name != "report_id")
+_fact_values = operator.attrgetter(*FACT_COLUMNS)  # one C call per fact instead of a getattr per column
 
 
 def _now() -> str:
@@ -193,9 +195,9 @@ def process_bytes(data: bytes, item: SourceItem) -> ReportRecords:
         records.claims.append({"report_id": rid, "claim_code": claim.claim_code, "value": claim.value,
                                "snippet": claim.snippet})
     for fact in mapped.facts:
-        row = {name: getattr(fact, name) for name in FACT_COLUMNS}
+        row = {"report_id": rid, **dict(zip(FACT_COLUMNS, _fact_values(fact), strict=True))}
         row["amount_yuan"] = str(fact.amount_yuan) if fact.amount_yuan is not None else None
-        records.facts.append({"report_id": rid, **row})
+        records.facts.append(row)
     for t_index, table in enumerate(doc.tables):
         for cell in table.cells:
             records.cells.append({
