@@ -10,6 +10,7 @@ staging must give the same rows in every table of every schema.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -160,3 +161,60 @@ def test_a_model_built_in_parts_is_the_model_built_whole(corpus_warehouse, monke
     monkeypatch.setattr(build, "load_models", small_parts)
     build_warehouse(db, incremental=False)
     assert_same_warehouse(one_piece, db)
+
+
+def _exported(out: Path, name: str) -> str:
+    return f"read_parquet('{out}/{name}/**/*.parquet', hive_partitioning = false)"
+
+
+def test_the_export_after_an_incremental_build_rewrites_only_the_changed_years(corpus_warehouse, tmp_path):
+    """The Parquet of the build an incremental build started from gets only the changed years' partitions of
+    the per-report tables rewritten; read back, every dataset equals a full export of the same warehouse."""
+    from xxgk.export import export_parquet
+
+    folder, db, files = corpus_warehouse
+    out = tmp_path / "parquet"
+    export_parquet(db, out)
+    con = duckdb.connect(str(db), read_only=True)
+    years = {y for (y,) in con.execute("SELECT DISTINCT report_year FROM dim_reports").fetchall()}
+    con.close()
+    kept_before = {p.name: p.stat().st_ino for p in (out / "cells").iterdir()}
+
+    files[0].write_bytes(files[0].read_bytes() + "\n附：更正说明。\n".encode())  # new bytes, the same facts
+    # forgotten: its rows leave its year's partitions, and its next year's report loses its cross-year pair
+    gone = [f for f in files[1:] if (f.parent / f"{f.stem}_next{f.suffix}").exists()][0]
+    con = staging.connect(staging.staging_path(db))
+    try:
+        assert staging.forget(con, [source_uri_for(gone)])[0] == []
+    finally:
+        con.close()
+    gone.unlink()
+    ingest_files([str(folder)], str(db), workers=1)
+    assert build.last_build["kind"] == "incremental"
+    con = duckdb.connect(str(db), read_only=True)
+    build_id, changed = con.execute("SELECT build_id, changed_years FROM meta.build_info").fetchone()
+    con.close()
+    changed = set(json.loads(changed))
+    assert changed and years - changed, f"the test needs changed and unchanged years: {years}, {changed}"
+
+    counts = export_parquet(db, out)
+    kept = {p.name: p.stat().st_ino for p in (out / "cells").iterdir()}
+    for year in years - changed:  # untouched: the very files of the first export
+        assert kept[f"report_year={year}"] == kept_before[f"report_year={year}"], year
+    for year in changed & years:
+        if f"report_year={year}" in kept:
+            assert kept[f"report_year={year}"] != kept_before[f"report_year={year}"], year
+    assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["x-build-id"] == build_id
+
+    full = tmp_path / "full"
+    assert export_parquet(db, full) == counts
+    con = duckdb.connect()
+    try:
+        for name in counts:
+            left, right = _exported(out, name), _exported(full, name)
+            assert con.execute(f"SELECT count(*) FROM {left}").fetchone()[0] == counts[name], name
+            for x, y in ((left, right), (right, left)):
+                extra = con.execute(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})").fetchone()[0]
+                assert extra == 0, f"{name}: {extra} rows only in one export"
+    finally:
+        con.close()

@@ -239,13 +239,16 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
                 con = _open_build(tmp, stage, db)
             timings = _full_build(con, models)
             last_build.update(kind="full", affected=None)
+            base_build_id, changed_years = None, None
         else:
-            timings, n_affected = done
+            timings, n_affected, changed_years = done
             last_build.update(kind="incremental", affected=n_affected)
+            base_build_id = con.execute("SELECT build_id FROM meta.build_info").fetchone()[0]
             con.execute("DROP TABLE IF EXISTS meta.build_info")
             con.execute("DROP TABLE IF EXISTS meta.export_log")  # carried over from the published file again
         n_reports = con.execute("SELECT count(*) FROM main.dim_reports").fetchone()[0]
-        record_build(con, db, n_reports, fingerprint)  # meta.build_info, and the export log carried over
+        # meta.build_info, and the export log carried over
+        record_build(con, db, n_reports, fingerprint, base_build_id, changed_years)
         for statement in extra_sql or []:
             con.execute(statement)
         apply_comments(con)  # the data dictionary (xxgk/dictionary.yaml) documents every table and column

@@ -16,6 +16,13 @@ are the warehouse's own folder (its databases live there), a folder that contain
 and a path that is a file. Each dataset is written into a temporary folder inside the target and
 renamed into place; a killed export leaves at most its own temporary folders, removed by the next
 export (they are named for the process that made them).
+
+After an incremental build, a nightly's export need not rewrite millions of unchanged rows: when the folder
+holds the export of the build the incremental one started from (the warehouse's export log and the folder's
+``datapackage.json`` both say so), each per-report table (an ``-- incremental`` model) gets only the
+partitions of the report years the build changed rewritten, old and new year of every affected report
+(``meta.build_info.changed_years``); its other partitions stay as they are. Every other dataset is written
+whole, and any other case is a full export.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from xxgk.build import sql_path
+from xxgk.build import load_models, sql_path
 from xxgk.dictionary import DATAPACKAGE_NAME, load_dictionary, published_objects, write_datapackage
 from xxgk.sources_local import as_path
 from xxgk.stamps import record_export
@@ -36,6 +43,7 @@ PARTITION = "report_year"
 MANIFEST = ".xxgk-export.json"
 _TMP_PREFIX = ".xxgk-export-tmp-"
 _OLD_PREFIX = ".xxgk-export-old-"
+_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the folder DuckDB writes a null report_year into
 
 
 class ExportError(Exception):
@@ -136,9 +144,55 @@ def _write(con: duckdb.DuckDBPyConnection, select: str, target: Path, partitione
                        ).fetchone()[0]
 
 
+def _partition_name(year: int | None) -> str:
+    return f"{PARTITION}={year if year is not None else _NULL_PARTITION}"
+
+
+def changed_partitions(con: duckdb.DuckDBPyConnection, out: Path, names: list[str]) -> dict[str, list]:
+    """The datasets whose changed years alone need writing, and those years: when this warehouse is an
+    incremental build (``meta.build_info`` names its base build and the years it changed) and the last export
+    into ``out`` was of that base build (the warehouse's export log and the folder's datapackage.json agree), each per-report table (``-- incremental`` model) already exported there
+    in partitions gets only the changed years rewritten. Empty otherwise: every dataset is written whole."""
+    try:
+        base, years = con.execute("SELECT base_build_id, changed_years FROM meta.build_info").fetchone()
+        last = con.execute("SELECT build_id FROM meta.export_log WHERE out_dir = ? ORDER BY exported_at DESC "
+                           "LIMIT 1", [str(out)]).fetchone()
+    except (duckdb.CatalogException, duckdb.BinderException, TypeError):
+        return {}
+    if base is None or last is None or last[0] != base or _exported_build(out) != base:
+        return {}
+    per_report = {m.name for m in load_models() if m.incremental and not m.is_view}
+    return {name: json.loads(years) for name in names if name in per_report and (out / name).is_dir()
+            and not (out / name / f"{name}.parquet").exists()}
+
+
+def _exported_build(out: Path) -> str | None:
+    """The build the Parquet in ``out`` was written from, as its ``datapackage.json`` says."""
+    try:
+        return json.loads((out / DATAPACKAGE_NAME).read_text(encoding="utf-8")).get("x-build-id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _write_years(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, years: list) -> int:
+    """The rows of ``select`` (over ``table``, a row each) in ``years`` as partitions under ``target``; returns
+    the dataset's whole row count (0: the dataset is empty now and is written whole instead)."""
+    rows = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+    target.mkdir()
+    wanted = [int(y) for y in years if y is not None]
+    where = " OR ".join(([f"{PARTITION} IN ({', '.join(map(str, wanted))})"] if wanted else [])
+                        + ([f"{PARTITION} IS NULL"] if None in years else [])) or "false"
+    if rows:
+        con.execute(f"COPY (SELECT * FROM ({select}) WHERE {where}) TO {sql_path(target)} (FORMAT parquet, "
+                    f"PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)")
+    return rows
+
+
 def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = None) -> dict[str, int]:
     """Write every analyst table and view (or ``tables``) under ``out/<name>/``, replacing only what an earlier
-    export wrote there (see the module docstring), and stamp the export in the warehouse; returns row counts."""
+    export wrote there (see the module docstring), and stamp the export in the warehouse; returns row counts.
+    After an incremental build, the per-report tables get only their changed years' partitions rewritten
+    when ``out`` holds the export of the build it started from (``changed_partitions``)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         present = export_datasets(con)
@@ -151,13 +205,21 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
     _remove_stale(out)
     tmp, old = out / f"{_TMP_PREFIX}{os.getpid()}", out / f"{_OLD_PREFIX}{os.getpid()}"
     counts: dict[str, int] = {}
+    by_years: dict[str, list] = {}  # the datasets written only for these years
     try:
         tmp.mkdir()
         con = duckdb.connect(str(db), read_only=True)
         try:
             con.execute("SET enable_progress_bar = false")
+            partial = changed_partitions(con, out, names) if tables is None else {}
             for table in names:
                 select, partitioned = _select(con, table)
+                if table in partial and partitioned:
+                    counts[table] = _write_years(con, table, select, tmp / table, partial[table])
+                    if counts[table]:
+                        by_years[table] = partial[table]
+                        continue
+                    shutil.rmtree(tmp / table)
                 counts[table] = _write(con, select, tmp / table, partitioned)
             try:
                 build_id = con.execute("SELECT build_id FROM meta.build_info").fetchone()[0]
@@ -170,6 +232,14 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
         entries = sorted(set(written) | (owned - set(written)))
         old.mkdir()
         for name in written:
+            if name in by_years:  # the changed years' partitions moved aside and replaced, the others kept
+                (old / name).mkdir()
+                for part in map(_partition_name, by_years[name]):
+                    if (out / name / part).exists():
+                        (out / name / part).rename(old / name / part)
+                    if (tmp / name / part).exists():
+                        (tmp / name / part).rename(out / name / part)
+                continue
             if (out / name).exists():  # ours (checked above): moved aside, then replaced
                 (out / name).rename(old / name)
             (tmp / name).rename(out / name)

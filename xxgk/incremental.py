@@ -89,6 +89,8 @@ class Affected:
         self.con = con
         con.execute("CREATE OR REPLACE TEMP TABLE affected (report_id VARCHAR PRIMARY KEY)")
         con.execute("CREATE OR REPLACE TEMP TABLE old_reports AS SELECT report_id, publisher_key FROM staging.stg_reports")
+        con.execute("CREATE OR REPLACE TEMP TABLE old_years AS SELECT report_id, report_year FROM main.dim_reports")
+        con.execute("CREATE OR REPLACE TEMP TABLE changed (report_id VARCHAR PRIMARY KEY)")
 
     def add_diff(self, old: str, new: str) -> None:
         """Reports whose rows differ between two relations of the same columns (either way)."""
@@ -111,10 +113,44 @@ class Affected:
     def count(self) -> int:
         return self.con.execute("SELECT count(*) FROM affected").fetchone()[0]
 
+    def replace_rows(self, table: str, rebuilt: str, column: str) -> None:
+        """Replace ``table``'s rows of the affected reports by ``rebuilt``'s, and note the reports whose rows
+        really differ (an affected report is often rebuilt the same: a publisher's other years). The rows
+        deleted come back from the DELETE itself: the large table is scanned once."""
+        con = self.con
+        old = con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT report_id FROM affected) RETURNING *"
+                          ).to_arrow_table()
+        con.register("deleted_rows", old)
+        try:
+            con.execute(f"""
+                INSERT OR IGNORE INTO changed
+                SELECT DISTINCT {column} FROM (SELECT * FROM deleted_rows EXCEPT SELECT * FROM {rebuilt})
+                WHERE {column} IS NOT NULL
+                UNION SELECT DISTINCT {column} FROM (SELECT * FROM {rebuilt} EXCEPT SELECT * FROM deleted_rows)
+                WHERE {column} IS NOT NULL""")
+        finally:
+            con.unregister("deleted_rows")
+        con.execute(f"INSERT INTO {table} SELECT * FROM {rebuilt}")
 
-def run_incremental(con: duckdb.DuckDBPyConnection, models, comment) -> tuple[dict[str, float], int] | None:
+    def years(self) -> list[int | None]:
+        """The report years, before and after, of the reports whose rows in a per-report table changed or whose
+        year changed: the partitions of those tables an export must rewrite."""
+        rows = self.con.execute("""
+            WITH moved AS (
+                SELECT report_id FROM old_years o FULL JOIN main.dim_reports n USING (report_id)
+                WHERE o.report_year IS DISTINCT FROM n.report_year
+            )
+            SELECT DISTINCT report_year FROM (
+                SELECT report_id, report_year FROM old_years UNION ALL SELECT report_id, report_year FROM main.dim_reports
+            ) WHERE report_id IN (SELECT report_id FROM changed UNION SELECT report_id FROM moved)
+            ORDER BY report_year NULLS LAST""").fetchall()
+        return [r[0] for r in rows]
+
+
+def run_incremental(con: duckdb.DuckDBPyConnection, models, comment
+                    ) -> tuple[dict[str, float], int, list[int | None]] | None:
     """Rebuild the affected reports' rows in the copy ``con`` holds (raw and crawl_state attached): the seconds
-    per model and how many reports were affected; None when a full build is the better choice (too many
+    per model, how many reports were affected and the years whose rows changed (``Affected.years``); None when a full build is the better choice (too many
     reports affected, or a model outside the contract). ``comment(con, model)`` sets a model's comment after
     it was replaced.
 
@@ -149,10 +185,9 @@ def run_incremental(con: duckdb.DuckDBPyConnection, models, comment) -> tuple[di
         restrict_model(con, model, by_name, restricted)
         if not model.is_view:
             column = model.incremental
-            con.execute(f"DELETE FROM {model.qualified} WHERE {column} IN (SELECT report_id FROM affected)")
-            con.execute(f"INSERT INTO {model.qualified} SELECT * FROM inc__{model.name}")
+            affected.replace_rows(model.qualified, f"inc__{model.name}", column)
         timings[model.name] = time.perf_counter() - started
-    return timings, n_affected
+    return timings, n_affected, affected.years()
 
 
 def restrict_model(con: duckdb.DuckDBPyConnection, model, by_name: dict, done: dict[str, str | None]) -> str:

@@ -7,6 +7,7 @@ knows whether the Parquet next to it comes from this build (``xxgk summary`` say
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,15 +27,18 @@ def _sql_string(text: str) -> str:
 
 
 def record_build(con: duckdb.DuckDBPyConnection, db: Path, n_reports: int | None = None,
-                 inputs_fingerprint: str | None = None) -> str:
+                 inputs_fingerprint: str | None = None, base_build_id: str | None = None,
+                 changed_years: list[int | None] | None = None) -> str:
     """Write ``meta.build_info`` into the warehouse being built and carry the old warehouse's export log over;
-    returns the new build id."""
+    returns the new build id. An incremental build names the build it started from and the report years
+    whose rows it changed (an export of that build can then rewrite only those years' partitions)."""
     build_id = uuid.uuid4().hex[:16]
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("CREATE TABLE meta.build_info (build_id VARCHAR, built_at TIMESTAMPTZ, warehouse VARCHAR, "
-                "n_reports BIGINT, inputs_fingerprint VARCHAR)")
-    con.execute("INSERT INTO meta.build_info VALUES (?, ?, ?, ?, ?)",
-                [build_id, datetime.now(UTC), str(Path(db).resolve()), n_reports, inputs_fingerprint])
+                "n_reports BIGINT, inputs_fingerprint VARCHAR, base_build_id VARCHAR, changed_years VARCHAR)")
+    con.execute("INSERT INTO meta.build_info VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [build_id, datetime.now(UTC), str(Path(db).resolve()), n_reports, inputs_fingerprint,
+                 base_build_id, json.dumps(changed_years) if base_build_id else None])
     con.execute(EXPORT_LOG_DDL)
     old = Path(db)
     if old.exists():
