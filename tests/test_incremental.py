@@ -66,6 +66,17 @@ def assert_same_warehouse(a: Path, b: Path) -> None:
         con.close()
 
 
+def _forget(db: Path, path: Path) -> None:
+    """Forget a report from staging (as `xxgk forget` does) and delete its file, so the next ingest does not read
+    it again."""
+    con = staging.connect(staging.staging_path(db))
+    try:
+        assert staging.forget(con, [source_uri_for(path)])[0] == []
+    finally:
+        con.close()
+    path.unlink()
+
+
 @pytest.fixture
 def corpus_warehouse(tmp_path) -> tuple[Path, Path, list[Path]]:
     folder = tmp_path / "corpus"
@@ -91,12 +102,7 @@ def test_incremental_build_equals_a_full_build(corpus_warehouse, tmp_path):
     (folder / "new_two.txt").write_bytes(others[2])
     gone = paired[1]
     # its next year's report loses its cross-year pair: rows of a report whose own rows did not change
-    con = staging.connect(staging.staging_path(db))
-    try:
-        assert staging.forget(con, [source_uri_for(gone)])[0] == []
-    finally:
-        con.close()
-    gone.unlink()
+    _forget(db, gone)
 
     ingest_files([str(folder)], str(db), workers=1)
     assert build.last_build["kind"] == "incremental"
@@ -183,12 +189,7 @@ def test_the_export_after_an_incremental_build_rewrites_only_the_changed_years(c
     files[0].write_bytes(files[0].read_bytes() + "\n附：更正说明。\n".encode())  # new bytes, the same facts
     # forgotten: its rows leave its year's partitions, and its next year's report loses its cross-year pair
     gone = [f for f in files[1:] if (f.parent / f"{f.stem}_next{f.suffix}").exists()][0]
-    con = staging.connect(staging.staging_path(db))
-    try:
-        assert staging.forget(con, [source_uri_for(gone)])[0] == []
-    finally:
-        con.close()
-    gone.unlink()
+    _forget(db, gone)
     ingest_files([str(folder)], str(db), workers=1)
     assert build.last_build["kind"] == "incremental"
     con = duckdb.connect(str(db), read_only=True)

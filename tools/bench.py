@@ -30,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 
+from xxgk.build import describe_build
+
 
 def peak_rss_mb() -> float:
     """Peak resident memory of the largest single process (this one or a child), in MB."""
@@ -237,8 +239,7 @@ def nightly_run(corpus: Path, db: Path, parquet: Path, n_changed: int, workers: 
     finally:
         con.close()
     return {"reports_changed": len(changed), "warehouse_reports": in_warehouse, "wall_s": round(wall, 2),
-            "cpu_s": round(cpu_total, 2), "build": f"{summary['build']['kind']}"
-            + (f", {summary['build']['affected']} reports affected" if summary["build"]["affected"] else ""),
+            "cpu_s": round(cpu_total, 2), "build": describe_build(summary["build"]),
             "build_s": summary["build_seconds"], "export_cpu_s": summary["cpu"].get("export", 0),
             "years_changed": changed_years}
 

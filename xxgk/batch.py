@@ -91,14 +91,15 @@ def merge_batches(parts: list[ExtractedBatch]) -> ExtractedBatch:
     frames = {name: pa.concat_tables([p.frames[name] for p in parts]) for name in parts[0].frames}
     cpu: dict = {}
     for part in parts:
-        _add(cpu, part.cpu)
+        add_cpu(cpu, part.cpu)
     return ExtractedBatch(frames, sum(p.unchanged for p in parts), parts[0].worker, cpu)
 
 
-def _add(total: dict, cpu: dict) -> None:
+def add_cpu(total: dict, cpu: dict) -> None:
+    """Sum per-stage CPU figures into ``total`` (nested per layout under ``extract`` and ``reports``)."""
     for key, value in cpu.items():
         if isinstance(value, dict):
-            _add(total.setdefault(key, {}), value)
+            add_cpu(total.setdefault(key, {}), value)
         else:
             total[key] = total.get(key, 0) + value
 

@@ -269,11 +269,13 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
 last_build: dict = {"kind": None, "affected": None}  # what this process's last build did: full | incremental
 
 
-def describe_last_build() -> str:
-    """``full`` or ``incremental, N reports affected``: what this process's last build did."""
-    if last_build["kind"] == "incremental":
-        return f"incremental, {last_build['affected']} reports affected"
-    return str(last_build["kind"])
+def describe_build(build: dict | None = None) -> str:
+    """``full`` or ``incremental, N reports affected``: what a build did (``build``: the ``build`` of an ingest
+    summary; by default this process's last build)."""
+    build = last_build if build is None else build
+    if build["kind"] == "incremental":
+        return f"incremental, {build['affected']} reports affected"
+    return str(build["kind"])
 
 
 def _open_build(tmp: Path, stage: Path, db: Path) -> duckdb.DuckDBPyConnection:

@@ -213,10 +213,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from xxgk.build import build_warehouse, describe_last_build
+    from xxgk.build import build_warehouse, describe_build
 
     timings = build_warehouse(Path(args.db), incremental=not args.full)
-    print(f"built {args.db} ({describe_last_build()}): {len(timings)} models in {sum(timings.values()):.2f}s")
+    print(f"built {args.db} ({describe_build()}): {len(timings)} models in {sum(timings.values()):.2f}s")
     return 0
 
 

@@ -179,11 +179,12 @@ def _write_years(con: duckdb.DuckDBPyConnection, table: str, select: str, target
     the dataset's whole row count (0: the dataset is empty now and is written whole instead)."""
     rows = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
     target.mkdir()
-    wanted = [int(y) for y in years if y is not None]
-    where = " OR ".join(([f"{PARTITION} IN ({', '.join(map(str, wanted))})"] if wanted else [])
-                        + ([f"{PARTITION} IS NULL"] if None in years else [])) or "false"
-    if rows:
-        con.execute(f"COPY (SELECT * FROM ({select}) WHERE {where}) TO {sql_path(target)} (FORMAT parquet, "
+    wanted = [str(int(y)) for y in years if y is not None]  # years from the warehouse, integers
+    conditions = [f"{PARTITION} IN ({', '.join(wanted)})"] if wanted else []
+    if None in years:
+        conditions.append(f"{PARTITION} IS NULL")
+    if rows and conditions:
+        con.execute(f"COPY (SELECT * FROM ({select}) WHERE {' OR '.join(conditions)}) TO {sql_path(target)} (FORMAT parquet, "
                     f"PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)")
     return rows
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from common.progress import reporter
 from xxgk import executor, staging
+from xxgk.batch import add_cpu
 from xxgk.outcomes import IngestOutcome
 from xxgk.plan import plan_ingest
 from xxgk.records import SourceItem
@@ -35,15 +36,6 @@ Submit = Callable[[list[SourceItem], int, str, str], object]  # -> a future with
 
 def log_line(message: str) -> None:
     reporter().line(message)  # stderr; above the progress bar on a terminal
-
-
-def add_cpu(total: dict, cpu: dict) -> None:
-    """Sum per-stage CPU figures (nested per layout under ``extract`` and ``reports``)."""
-    for key, value in cpu.items():
-        if isinstance(value, dict):
-            add_cpu(total.setdefault(key, {}), value)
-        else:
-            total[key] = total.get(key, 0) + value
 
 
 def ingest_files(
@@ -121,9 +113,9 @@ def ingest_files(
     building = time.process_time()
     timings = (build or _build)(db)
     cpu["build"] = time.process_time() - building
-    from xxgk.build import describe_last_build, last_build
+    from xxgk.build import describe_build, last_build
 
-    log(f"build ({describe_last_build()}): {len(timings)} models in {sum(timings.values()):.1f}s ({db})")
+    log(f"build ({describe_build()}): {len(timings)} models in {sum(timings.values()):.1f}s ({db})")
     return outcome.as_dict() | {
         "build": dict(last_build),
         "extract_load_seconds": round(extract_load, 3), "build_seconds": round(sum(timings.values()), 3),
