@@ -175,7 +175,8 @@ def _exported(out: Path, name: str) -> str:
 
 def test_the_export_after_an_incremental_build_rewrites_only_the_changed_years(corpus_warehouse, tmp_path):
     """The Parquet of the build an incremental build started from gets only the changed years' partitions of
-    the per-report tables rewritten; read back, every dataset equals a full export of the same warehouse."""
+    the per-report tables rewritten; read back, every dataset equals a full export of the same warehouse, column
+    types included, and the data package lists every file of every dataset."""
     from xxgk.export import export_parquet
 
     folder, db, files = corpus_warehouse
@@ -205,7 +206,11 @@ def test_the_export_after_an_incremental_build_rewrites_only_the_changed_years(c
     for year in changed & years:
         if f"report_year={year}" in kept:
             assert kept[f"report_year={year}"] != kept_before[f"report_year={year}"], year
-    assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["x-build-id"] == build_id
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["x-build-id"] == build_id
+    for resource in package["resources"]:  # every file there is, the kept years' too, and nothing else
+        assert sorted(resource["path"]) == sorted(
+            p.relative_to(out).as_posix() for p in (out / resource["name"]).rglob("*.parquet")), resource["name"]
 
     full = tmp_path / "full"
     assert export_parquet(db, full) == counts
@@ -213,6 +218,8 @@ def test_the_export_after_an_incremental_build_rewrites_only_the_changed_years(c
     try:
         for name in counts:
             left, right = _exported(out, name), _exported(full, name)
+            assert con.execute(f"DESCRIBE SELECT * FROM {left}").fetchall() == \
+                con.execute(f"DESCRIBE SELECT * FROM {right}").fetchall(), name
             assert con.execute(f"SELECT count(*) FROM {left}").fetchone()[0] == counts[name], name
             for x, y in ((left, right), (right, left)):
                 extra = con.execute(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})").fetchone()[0]

@@ -269,13 +269,15 @@ def _parquet_schema(files: list[Path]) -> list[tuple[str, str]]:
         con.close()
 
 
-def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_id: str | None = None) -> dict:
+def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_id: str | None = None,
+                datasets: list[str] | None = None) -> dict:
     """A Frictionless data package descriptor for an export folder: one resource per dataset (an empty table's
-    resource is its one file holding the schema and no rows)."""
+    resource is its one file holding the schema and no rows); ``datasets``: only these folders."""
     d = dictionary or _default()
     parquet_dir = Path(parquet_dir)
     resources, empty = [], []
-    for folder in sorted(p for p in parquet_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    folders = (p for p in parquet_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for folder in sorted(f for f in folders if datasets is None or f.name in datasets):
         files = sorted(folder.rglob("*.parquet"))
         if not files:
             continue
@@ -311,10 +313,12 @@ def _parquet_rows(files: list[Path]) -> int:
         con.close()
 
 
-def write_datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_id: str | None = None) -> Path:
-    """Write ``datapackage.json`` into the export folder; returns its path."""
-    target = Path(parquet_dir) / DATAPACKAGE_NAME
-    descriptor = datapackage(parquet_dir, dictionary, build_id)
+def write_datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_id: str | None = None,
+                      datasets: list[str] | None = None, target: Path | None = None) -> Path:
+    """Write ``datapackage.json`` describing the export folder (``datasets``: only these) into it, or to
+    ``target``; returns its path."""
+    target = target or Path(parquet_dir) / DATAPACKAGE_NAME
+    descriptor = datapackage(parquet_dir, dictionary, build_id, datasets)
     target.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return target
 

@@ -228,11 +228,10 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
                 build_id = None
         finally:
             con.close()
-        write_datapackage(tmp, build_id=build_id)  # describes the datasets written here, nothing else
         written = [*counts, DATAPACKAGE_NAME]
         entries = sorted(set(written) | (owned - set(written)))
         old.mkdir()
-        for name in written:
+        for name in counts:
             if name in by_years:  # the changed years' partitions moved aside and replaced, the others kept
                 (old / name).mkdir()
                 for part in map(_partition_name, by_years[name]):
@@ -244,6 +243,9 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
             if (out / name).exists():  # ours (checked above): moved aside, then replaced
                 (out / name).rename(old / name)
             (tmp / name).rename(out / name)
+        # the datasets written now as they lie in the folder (a partly written one: its kept years too)
+        write_datapackage(out, build_id=build_id, datasets=list(counts), target=tmp / DATAPACKAGE_NAME)
+        (tmp / DATAPACKAGE_NAME).replace(out / DATAPACKAGE_NAME)
         manifest = tmp / MANIFEST
         manifest.write_text(json.dumps({"tool": "xxgk", "entries": entries}, indent=2) + "\n", encoding="utf-8")
         manifest.replace(out / MANIFEST)
