@@ -110,21 +110,19 @@ class Affected:
 
     def replace_rows(self, table: str, rebuilt: str, column: str) -> None:
         """Replace ``table``'s rows of the affected reports by ``rebuilt``'s, and note the reports whose rows
-        really differ (an affected report is often rebuilt the same: a publisher's other years). The rows
-        deleted come back from the DELETE itself: the large table is scanned once."""
+        really differ (an affected report is often rebuilt the same: a publisher's other years). The rows are
+        read, then deleted by a plain DELETE: ``DELETE ... RETURNING`` took seconds on the 20-million-row facts."""
         con = self.con
-        old = con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT report_id FROM affected) RETURNING *"
-                          ).to_arrow_table()
-        con.register("deleted_rows", old)
-        try:
-            con.execute(f"""
-                INSERT OR IGNORE INTO changed
-                SELECT DISTINCT {column} FROM (SELECT * FROM deleted_rows EXCEPT SELECT * FROM {rebuilt})
-                WHERE {column} IS NOT NULL
-                UNION SELECT DISTINCT {column} FROM (SELECT * FROM {rebuilt} EXCEPT SELECT * FROM deleted_rows)
-                WHERE {column} IS NOT NULL""")
-        finally:
-            con.unregister("deleted_rows")
+        rows_of_affected = f"{column} IN (SELECT report_id FROM affected)"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE deleted_rows AS SELECT * FROM {table} WHERE {rows_of_affected}")
+        con.execute(f"DELETE FROM {table} WHERE {rows_of_affected}")
+        con.execute(f"""
+            INSERT OR IGNORE INTO changed
+            SELECT DISTINCT {column} FROM (SELECT * FROM deleted_rows EXCEPT SELECT * FROM {rebuilt})
+            WHERE {column} IS NOT NULL
+            UNION SELECT DISTINCT {column} FROM (SELECT * FROM {rebuilt} EXCEPT SELECT * FROM deleted_rows)
+            WHERE {column} IS NOT NULL""")
+        con.execute("DROP TABLE deleted_rows")
         con.execute(f"INSERT INTO {table} SELECT * FROM {rebuilt}")
 
     def years(self) -> list[int | None]:
