@@ -100,19 +100,19 @@ def facts_of_choice(choice: Choice, bases: list[dict]) -> list[Fact]:
     facts = []
     derived = _derived_note(choice) if choice.kind not in (None, "as_printed") else None
     unresolved = f"{choice.reason} (run {row.raw!r})" if row.is_run else choice.reason
+    hints, money, as_printed = row.unit_hints, row.money, choice.kind == "as_printed"
     for i, (piece, base) in enumerate(zip(choice.pieces, bases, strict=True)):
-        money = i in row.money
-        hint = row.unit_hints[i] if i < len(row.unit_hints) else None
+        hint = hints[i] if i < len(hints) else None
         if piece is None:
             facts.append(missing(base, unresolved or "cell absent", row.raw, row.locator))
         elif piece.text is None:
             facts.append(missing(base, f"{row.problem}: no printed value for this cell" if row.problem
                                  else "cell absent", row.raw, row.locator))
-        elif choice.kind == "as_printed":
-            facts.append(fact_from_text(piece.text, base, locator=piece.locator, unit_hint=hint, money=money))
+        elif as_printed:
+            facts.append(fact_from_text(piece.text, base, locator=piece.locator, unit_hint=hint, money=i in money))
         else:
             facts.append(fact_from_text(piece.text, base, locator=piece.locator or row.locator, unit_hint=hint,
-                                        money=money, status="inferred", note=derived))
+                                        money=i in money, status="inferred", note=derived))
     return facts
 
 

@@ -169,14 +169,16 @@ def _fmt(value: float) -> str:
 def evaluate(registry: Registry, facts, templates: dict[str, str]) -> list[Verdict]:
     """Every within-report identity of the mapped tables on the facts, as the SQL checks judge it:
     only ``reported`` cells are assessed (counts: their float sums are exact)."""
-    values: dict[str, dict[Key, float]] = {}
+    values: dict[str, dict[Key, float]] = {table: {} for table in templates}
     for f in facts:
         if f.value_status == "reported" and f.value is not None:
-            values.setdefault(f.table_code, {})[(f.row_code, f.col_code)] = f.value
+            known = values.get(f.table_code)
+            if known is not None:
+                known[(f.row_code, f.col_code)] = f.value
     verdicts = []
     for table, version in templates.items():
         template = registry.templates.get(version) or next(iter(registry.templates.values()))
-        known = values.get(table, {})
+        known = values[table]
         for inst in instances(registry, template, table):
             if inst.sums is not None:  # the usual identity: two plain sums, each in one pass
                 expected = [known.get(key) for key in inst.sums[0]]
