@@ -70,6 +70,11 @@ class Table:
         A label cell spanning rows 3-10 appears in every one of those rows, so a row can be
         read with its full hierarchical label context.
         """
+        if all(c.row_span == 1 and c.col_span == 1 for c in self.cells):  # no spans (text rows): no grid needed
+            slots: list[dict[int, Cell]] = [{} for _ in range(self.n_rows)]
+            for cell in self.cells:
+                slots[cell.row].setdefault(cell.col, cell)  # the first cell of a slot holds it, as in grid()
+            return [[row[col] for col in sorted(row)] for row in slots]
         views = []
         for grid_row in self.grid():
             seen: set[int] = set()

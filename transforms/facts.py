@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from common.values import UNIT_FACTORS_YUAN, amount_in_yuan, parse_value
 from transforms.solve import Choice
@@ -62,11 +63,21 @@ def fact_from_text(raw: str | None, base: dict, *, locator: str | None = None, u
     """A fact from one printed string: its number, unit and money amount, ``status`` for a derived one."""
     if raw is None:
         return missing(base, note or "cell absent", locator=locator)
+    value, value_status, unit, amount, notes = _read_cell(raw, unit_hint, money, status, note)
+    return Fact(**base, value=value, value_status=value_status, raw_text=raw, unit=unit, amount_yuan=amount,
+                locator=locator, note=notes)
+
+
+@lru_cache(maxsize=65536)
+def _read_cell(raw: str, unit_hint: str | None, money: bool, status: str | None,
+               note: str | None) -> tuple[float | None, str, str | None, Decimal | None, str | None]:
+    """(value, value_status, unit, amount in yuan, note) of a printed string in a cell of this kind: the same
+    string in the same kind of cell always reads alike, and cells repeat across reports (cached)."""
     parsed = parse_value(raw)
     notes = [n for n in (note, parsed.note) if n]
     if parsed.status == "reported" and parsed.unit and (parsed.unit in UNIT_FACTORS_YUAN) != money:
-        return Fact(**base, value=None, value_status="text", raw_text=raw, locator=locator,
-                    note="; ".join([*notes, f"unit {parsed.unit} does not fit a {'money' if money else 'count'} cell"]))
+        return None, "text", None, None, "; ".join(
+            [*notes, f"unit {parsed.unit} does not fit a {'money' if money else 'count'} cell"])
     unit = parsed.unit or (unit_hint if parsed.status == "reported" else None)
     amount = None
     if money and parsed.status == "reported":
@@ -76,8 +87,7 @@ def fact_from_text(raw: str | None, base: dict, *, locator: str | None = None, u
         elif amount is None:
             notes.append("amount without a unit: kept, not converted")
     value_status = status if (status and parsed.status == "reported") else parsed.status
-    return Fact(**base, value=parsed.value, value_status=value_status, raw_text=raw, unit=unit, amount_yuan=amount,
-                locator=locator, note="; ".join(notes) or None)
+    return parsed.value, value_status, unit, amount, "; ".join(notes) or None
 
 
 def missing(base: dict, reason: str, raw: str | None = None, locator: str | None = None) -> Fact:
@@ -90,19 +100,19 @@ def facts_of_choice(choice: Choice, bases: list[dict]) -> list[Fact]:
     facts = []
     derived = _derived_note(choice) if choice.kind not in (None, "as_printed") else None
     unresolved = f"{choice.reason} (run {row.raw!r})" if row.is_run else choice.reason
+    hints, money, as_printed = row.unit_hints, row.money, choice.kind == "as_printed"
     for i, (piece, base) in enumerate(zip(choice.pieces, bases, strict=True)):
-        money = i in row.money
-        hint = row.unit_hints[i] if i < len(row.unit_hints) else None
+        hint = hints[i] if i < len(hints) else None
         if piece is None:
             facts.append(missing(base, unresolved or "cell absent", row.raw, row.locator))
         elif piece.text is None:
             facts.append(missing(base, f"{row.problem}: no printed value for this cell" if row.problem
                                  else "cell absent", row.raw, row.locator))
-        elif choice.kind == "as_printed":
-            facts.append(fact_from_text(piece.text, base, locator=piece.locator, unit_hint=hint, money=money))
+        elif as_printed:
+            facts.append(fact_from_text(piece.text, base, locator=piece.locator, unit_hint=hint, money=i in money))
         else:
             facts.append(fact_from_text(piece.text, base, locator=piece.locator or row.locator, unit_hint=hint,
-                                        money=money, status="inferred", note=derived))
+                                        money=i in money, status="inferred", note=derived))
     return facts
 
 

@@ -354,7 +354,7 @@ class _TableMapper:
     def _row_input(self, table: str, targets: list[tuple[str, str]], row: Row, label: str,
                    money: set[int] | None = None, unit_hints: tuple = ()) -> RowInput:
         readings, problem = cell_readings(row.values, len(targets))
-        raw = " | ".join(c.text for c in row.values)
+        raw = " | ".join([c.text for c in row.values])
         return RowInput(table, tuple(targets), readings, label, row.locator, raw, problem,
                         frozenset(money or ()), unit_hints)
 
@@ -416,17 +416,18 @@ class _TableMapper:
             if code not in template.application_rows:
                 self._unmapped(self.app_rows[code], f"row {code} is not part of the {version} template")
         inputs, bases = [], []
+        applicants = self.reg.applicant_codes
         for code in template.application_rows:
             group = self.reg.app_row_groups.get(code)
             row = self.app_rows.get(code)
             label = " ".join(row.label_texts) if row else None
             row_bases = [dict(table_code="applications", row_code=code, col_code=applicant, template_version=version,
-                              outcome_group=group, label_text=label) for applicant in self.reg.applicant_codes]
+                              outcome_group=group, label_text=label) for applicant in applicants]
             if row is None:
                 self.report.facts.extend(missing(base, "row not found in table 3") for base in row_bases)
                 continue
-            row_input = self._row_input("applications", [(code, a) for a in self.reg.applicant_codes], row, label)
-            self._add_positional_reading(row_input, row, self.app_columns.get(code), self.reg.applicant_codes)
+            row_input = self._row_input("applications", [(code, a) for a in applicants], row, label)
+            self._add_positional_reading(row_input, row, self.app_columns.get(code), applicants)
             inputs.append(row_input)
             bases.append(row_bases)
         self._emit(inputs, bases, instances(self.reg, template, "applications"))

@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from common.document import Cell
 from common.text import compact
@@ -30,9 +31,9 @@ MAX_READINGS = 5000  # readings kept per row; past it the row is ambiguous
 MAX_RUN = 48  # characters of one run that are cut at all (15 values of 3 digits); a longer run stays missing
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A printed string as one reading assigns it to a cell; ``text`` None: no printed string (absent)."""
+class Piece(NamedTuple):
+    """A printed string as one reading assigns it to a cell; ``text`` None: no printed string (absent).
+    (A named tuple: a row makes one per cell, and a tuple is the cheapest immutable record to make.)"""
 
     text: str | None
     locator: str | None = None

@@ -39,9 +39,9 @@ class ExtractedBatch:
 
 
 def frame(table: str, rows: list[dict]) -> pa.Table:
-    """Rows (dicts, missing keys are null) → a table with exactly the staging columns of ``table``."""
-    schema = SCHEMA[table]
-    return pl.DataFrame({name: [row.get(name) for row in rows] for name in schema}, schema=schema).to_arrow()
+    """Rows (dicts, missing keys are null) → a table with exactly the staging columns of ``table``
+    (polars reads the dicts itself: a Python ``row.get`` per row and column cost more than the rest)."""
+    return pl.DataFrame(rows, schema=SCHEMA[table]).to_arrow()
 
 
 def to_batch(results: Iterable[ReportRecords], unchanged: int = 0) -> ExtractedBatch:

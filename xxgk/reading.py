@@ -43,6 +43,8 @@ def read_bytes(data: bytes, name: str = "", http_charset: str | None = None,
         if looks_flat(doc.text):
             return fmt, extract_flat(doc.text)
         return fmt, read_dump(doc.text) or doc
+    if has_report_table(doc):
+        return fmt, doc
     doc = _unflatten(doc, data if fmt == "pdf" else None)
     if fmt in ("html", "docx") and not has_report_table(doc):
         doc = _read_pictures(fmt, data, doc, base_dir)
@@ -74,14 +76,13 @@ def has_report_table(doc: Document) -> bool:
 
 
 def _unflatten(doc: Document, pdf_data: bytes | None = None) -> Document:
-    """A document whose statistical tables lost their separators (reference §8) → ``<layout>_flat``.
+    """A document without a report table whose statistical tables lost their separators (reference §8)
+    → ``<layout>_flat``.
 
     A page or file with no report table whose text reads as flattened rows (``行政处罚2648-18538``,
     transforms/flat.py ``looks_flat``) is re-read as flattened text, the way a ``text_flat`` file
     is: its runs are then segmented by transforms/segment.py. Title, metadata and warnings stay.
     """
-    if has_report_table(doc):
-        return doc
     if pdf_data is not None:
         spaced = _pdf_space(doc, pdf_data)
         if spaced is not None:

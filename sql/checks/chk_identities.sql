@@ -19,13 +19,20 @@ pairs as (
 versions as (
     select distinct report_id, table_code, template_version from checks.facts
 ),
+fact_terms as (  -- each fact as a term twice: of the identities over columns (by its row code), over rows (by its column code)
+    select report_id, table_code, row_code as term_code, col_code as scope_code, true as by_column, value, value_status
+    from checks.facts
+    union all
+    select report_id, table_code, col_code, row_code, false, value, value_status
+    from checks.facts
+),
 applied as (
     select
         p.cur_id as report_id,
         p.prev_year,
         t.check_code,
         t.for_each,
-        case when t.for_each = 'column' then f.col_code else f.row_code end as scope_code,
+        f.scope_code,
         t.term_code || case when t.year_offset <> 0 then '@' || p.prev_year else '' end as term,
         t.side,
         t.sign * f.value as signed_value,
@@ -38,10 +45,11 @@ applied as (
         on t.table_code = v.table_code
         and t.template_version = v.template_version
         and (t.check_code in (select check_code from cross_year)) = p.is_cross
-    join checks.facts f
+    join fact_terms f  -- equalities only: one hash join, no product of every fact with every term of its table
         on f.report_id = case when t.year_offset = 0 then p.cur_id else p.prev_id end
         and f.table_code = t.table_code
-        and t.term_code = case when t.for_each = 'column' then f.row_code else f.col_code end
+        and f.term_code = t.term_code
+        and f.by_column = (t.for_each = 'column')
 ),
 scopes as (
     select
