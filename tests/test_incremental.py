@@ -135,6 +135,23 @@ def test_an_unchanged_staging_changes_nothing_and_new_models_force_a_full_build(
     assert build.last_build["kind"] == "full"
 
 
+def test_differing_reports_sees_values_rows_and_how_many_times_a_row_occurs():
+    """The diff that decides which reports' rows are replaced (and which Parquet years are rewritten): a changed
+    value, a row on one side only, a report gone, and a row that now occurs twice (a set difference alone
+    misses it) each name their report; identical reports do not."""
+    from xxgk.incremental import differing_reports
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE old_rows (report_id VARCHAR, v INTEGER)")
+    con.execute("CREATE TABLE new_rows (report_id VARCHAR, v INTEGER)")
+    con.execute("INSERT INTO old_rows VALUES ('same', 1), ('value', 1), ('extra', 1), ('gone', 1), ('twice', 1)")
+    con.execute("INSERT INTO new_rows VALUES ('same', 1), ('value', 2), ('extra', 1), ('extra', 2), "
+                "('twice', 1), ('twice', 1), ('new', 1)")
+    found = {r for (r,) in con.execute(differing_reports("old_rows", "new_rows", "report_id")).fetchall()}
+    assert found == {"value", "extra", "gone", "twice", "new"}
+    con.close()
+
+
 def test_the_models_keep_the_incremental_contract():
     """A small model (recomputed whole) never reads a per-report one, and the per-report ones are keyed by report:
     what lets the incremental build settle the affected reports before it rebuilds their rows."""

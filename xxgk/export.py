@@ -133,8 +133,7 @@ def _write(con: duckdb.DuckDBPyConnection, select: str, target: Path, partitione
     """Write the rows of ``select`` under ``target``; returns how many (COPY counts them: the query runs once)."""
     target.mkdir()
     if partitioned:
-        rows = con.execute(f"COPY ({select}) TO {sql_path(target)} (FORMAT parquet, PARTITION_BY ({PARTITION}), "
-                           "OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)").fetchone()[0]
+        rows = _copy_partitioned(con, select, target)
         if rows:
             return rows
         shutil.rmtree(target)  # no rows: whatever COPY left is nothing a reader could open; one file instead
@@ -151,8 +150,9 @@ def _partition_name(year: int | None) -> str:
 def changed_partitions(con: duckdb.DuckDBPyConnection, out: Path, names: list[str]) -> dict[str, list]:
     """The datasets whose changed years alone need writing, and those years: when this warehouse is an
     incremental build (``meta.build_info`` names its base build and the years it changed) and the last export
-    into ``out`` was of that base build (the warehouse's export log and the folder's datapackage.json agree), each per-report table (``-- incremental`` model) already exported there
-    in partitions gets only the changed years rewritten. Empty otherwise: every dataset is written whole."""
+    into ``out`` was of that base build (the warehouse's export log and the folder's datapackage.json agree),
+    each per-report table (``-- incremental`` model) already exported there in partitions gets only the
+    changed years rewritten. Empty otherwise: every dataset is written whole."""
     try:
         base, years = con.execute("SELECT base_build_id, changed_years FROM meta.build_info").fetchone()
         last = con.execute("SELECT build_id FROM meta.export_log WHERE out_dir = ? ORDER BY exported_at DESC "
@@ -184,9 +184,14 @@ def _write_years(con: duckdb.DuckDBPyConnection, table: str, select: str, target
     if None in years:
         conditions.append(f"{PARTITION} IS NULL")
     if rows and conditions:
-        con.execute(f"COPY (SELECT * FROM ({select}) WHERE {' OR '.join(conditions)}) TO {sql_path(target)} (FORMAT parquet, "
-                    f"PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)")
+        _copy_partitioned(con, f"SELECT * FROM ({select}) WHERE {' OR '.join(conditions)}", target)
     return rows
+
+
+def _copy_partitioned(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> int:
+    """The rows of ``select`` as hive partitions by report year under ``target``; returns how many."""
+    return con.execute(f"COPY ({select}) TO {sql_path(target)} (FORMAT parquet, PARTITION_BY ({PARTITION}), "
+                       "OVERWRITE_OR_IGNORE, WRITE_PARTITION_COLUMNS)").fetchone()[0]
 
 
 def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = None) -> dict[str, int]:

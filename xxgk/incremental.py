@@ -116,12 +116,8 @@ class Affected:
         rows_of_affected = f"{column} IN (SELECT report_id FROM affected)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE deleted_rows AS SELECT * FROM {table} WHERE {rows_of_affected}")
         con.execute(f"DELETE FROM {table} WHERE {rows_of_affected}")
-        con.execute(f"""
-            INSERT OR IGNORE INTO changed
-            SELECT DISTINCT {column} FROM (SELECT * FROM deleted_rows EXCEPT SELECT * FROM {rebuilt})
-            WHERE {column} IS NOT NULL
-            UNION SELECT DISTINCT {column} FROM (SELECT * FROM {rebuilt} EXCEPT SELECT * FROM deleted_rows)
-            WHERE {column} IS NOT NULL""")
+        differ = differing_reports("deleted_rows", rebuilt, column)
+        con.execute(f"INSERT OR IGNORE INTO changed SELECT report_id FROM ({differ}) WHERE report_id IS NOT NULL")
         con.execute("DROP TABLE deleted_rows")
         con.execute(f"INSERT INTO {table} SELECT * FROM {rebuilt}")
 
@@ -143,8 +139,8 @@ class Affected:
 def run_incremental(con: duckdb.DuckDBPyConnection, models, comment
                     ) -> tuple[dict[str, float], int, list[int | None]] | None:
     """Rebuild the affected reports' rows in the copy ``con`` holds (raw and crawl_state attached): the seconds
-    per model, how many reports were affected and the years whose rows changed (``Affected.years``); None when a full build is the better choice (too many
-    reports affected, or a model outside the contract). ``comment(con, model)`` sets a model's comment after
+    per model, how many reports were affected and the years whose rows changed (``Affected.years``); None when
+    a full build is the better choice (too many reports affected, or a model outside the contract). ``comment(con, model)`` sets a model's comment after
     it was replaced.
 
     First every small model is recomputed (the affected set is then complete: a small model never reads a
@@ -264,6 +260,17 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def differing_reports(old: str, new: str, column: str) -> str:
+    """SQL: the reports (``column``, as ``report_id``) whose rows differ between two relations of the same
+    columns: a row on one side only, or another number of rows (EXCEPT ALL would say it too, at 4x the cost)."""
+    return f"""
+        SELECT DISTINCT {column} AS report_id FROM (SELECT * FROM {new} EXCEPT SELECT * FROM {old})
+        UNION SELECT DISTINCT {column} FROM (SELECT * FROM {old} EXCEPT SELECT * FROM {new})
+        UNION SELECT {column} FROM (SELECT {column}, count(*) AS n FROM {new} GROUP BY {column}) r
+              FULL JOIN (SELECT {column}, count(*) AS n FROM {old} GROUP BY {column}) o USING ({column})
+              WHERE r.n IS DISTINCT FROM o.n"""
+
+
 def _replace(con: duckdb.DuckDBPyConnection, model, affected: Affected, comment) -> None:
     """Recompute a whole model; the reports whose rows differ join the affected set. A model keyed by report
     has only those reports' rows replaced (the rest of its table is left as it is)."""
@@ -272,14 +279,8 @@ def _replace(con: duckdb.DuckDBPyConnection, model, affected: Affected, comment)
         comment(con, model)
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE rebuilt_rows AS\n{model.sql}")
-    # a report with a row on one side only, or another number of rows (EXCEPT ALL would say it too, at 4x the cost)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE differing AS
-        SELECT DISTINCT report_id FROM (SELECT * FROM rebuilt_rows EXCEPT SELECT * FROM {model.qualified})
-        UNION SELECT DISTINCT report_id FROM (SELECT * FROM {model.qualified} EXCEPT SELECT * FROM rebuilt_rows)
-        UNION SELECT report_id FROM (SELECT report_id, count(*) AS n FROM rebuilt_rows GROUP BY report_id) r
-              FULL JOIN (SELECT report_id, count(*) AS n FROM {model.qualified} GROUP BY report_id) o USING (report_id)
-              WHERE r.n IS DISTINCT FROM o.n""")
+    con.execute("CREATE OR REPLACE TEMP TABLE differing AS "
+                + differing_reports(model.qualified, "rebuilt_rows", "report_id"))
     rows_of_differing = ("report_id IN (SELECT report_id FROM differing) OR "
                          "(report_id IS NULL AND EXISTS (SELECT 1 FROM differing WHERE report_id IS NULL))")
     con.execute(f"DELETE FROM {model.qualified} WHERE {rows_of_differing}")
