@@ -5,11 +5,38 @@
 with cross_year as (
     select distinct check_code from checks.identity_terms where year_offset <> 0
 ),
-pairs as (
-    select report_id as cur_id, report_id as prev_id, null::integer as prev_year, false as is_cross
-    from dim_reports
+fact_terms as (  -- each fact as a term twice: of the identities over columns (by its row code), over rows (by its column code)
+    select report_id, table_code, template_version, row_code as term_code, col_code as scope_code, true as by_column,
+        value, value_status
+    from checks.facts
     union all
-    select cur.report_id, prev.report_id, prev.report_year, true
+    select report_id, table_code, template_version, col_code, row_code, false, value, value_status
+    from checks.facts
+),
+same_year as (  -- a report's facts against its own template's terms: the join's build side is the registry's terms
+    select
+        f.report_id,
+        null::integer as prev_year,
+        t.check_code,
+        t.for_each,
+        f.scope_code,
+        t.term_code,
+        t.year_offset,
+        t.side,
+        t.sign * f.value as signed_value,
+        f.value_status,
+        t.n_terms,
+        t.severity
+    from fact_terms f
+    join checks.identity_terms t
+        on t.table_code = f.table_code
+        and t.template_version = f.template_version
+        and t.term_code = f.term_code
+        and (t.for_each = 'column') = f.by_column
+    where t.check_code not in (select check_code from cross_year)
+),
+pairs as (  -- a counted report and last year's counted report of its publisher
+    select cur.report_id as cur_id, prev.report_id as prev_id, prev.report_year as prev_year
     from dim_reports cur
     join dim_reports prev
         on prev.publisher_key = cur.publisher_key
@@ -18,22 +45,17 @@ pairs as (
 ),
 versions as (
     select distinct report_id, table_code, template_version from checks.facts
+    where report_id in (select cur_id from pairs)
 ),
-fact_terms as (  -- each fact as a term twice: of the identities over columns (by its row code), over rows (by its column code)
-    select report_id, table_code, row_code as term_code, col_code as scope_code, true as by_column, value, value_status
-    from checks.facts
-    union all
-    select report_id, table_code, col_code, row_code, false, value, value_status
-    from checks.facts
-),
-applied as (
+across_years as (
     select
         p.cur_id as report_id,
         p.prev_year,
         t.check_code,
         t.for_each,
         f.scope_code,
-        t.term_code || case when t.year_offset <> 0 then '@' || p.prev_year else '' end as term,
+        t.term_code,
+        t.year_offset,
         t.side,
         t.sign * f.value as signed_value,
         f.value_status,
@@ -44,59 +66,49 @@ applied as (
     join checks.identity_terms t
         on t.table_code = v.table_code
         and t.template_version = v.template_version
-        and (t.check_code in (select check_code from cross_year)) = p.is_cross
+        and t.check_code in (select check_code from cross_year)
     join fact_terms f  -- equalities only: one hash join, no product of every fact with every term of its table
         on f.report_id = case when t.year_offset = 0 then p.cur_id else p.prev_id end
         and f.table_code = t.table_code
         and f.term_code = t.term_code
         and f.by_column = (t.for_each = 'column')
 ),
-scopes as (
+applied as (
+    select * from same_year
+    union all
+    select * from across_years
+),
+scopes as (  -- the unusable terms listed in the same pass (a plain list of the few such rows, sorted after)
     select
         report_id,
         prev_year,
         check_code,
         for_each,
         scope_code,
-        for_each || ':' || scope_code || coalesce(' vs ' || prev_year, '') as scope,
         cast(sum(signed_value) filter (where side = 'expected') as bigint) as expected,
         cast(sum(signed_value) filter (where side = 'actual') as bigint) as actual,
-        count(*) filter (where value_status <> 'reported') as n_unusable,
+        list(term_code || case when year_offset <> 0 then '@' || prev_year else '' end || ' is ' || value_status)
+            filter (where value_status <> 'reported') as unusable,
         any_value(severity) as severity
     from applied
     group by report_id, prev_year, check_code, for_each, scope_code
     having count(*) = max(n_terms)
-),
-unusable_terms as (  -- apart, over the unusable terms only: an ordered aggregate holds all its input in memory
-    select
-        report_id,
-        prev_year,
-        check_code,
-        for_each,
-        scope_code,
-        string_agg(term || ' is ' || value_status, '; ' order by term) as unusable
-    from applied
-    where value_status <> 'reported'
-    group by report_id, prev_year, check_code, for_each, scope_code
 )
 select
-    s.report_id,
-    s.check_code,
-    scope,
+    report_id,
+    check_code,
+    for_each || ':' || scope_code || coalesce(' vs ' || prev_year, '') as scope,
     expected,
     actual,
     case
-        when n_unusable > 0 then 'not_assessable'
+        when unusable is not null then 'not_assessable'
         when expected = actual then 'pass'
         else 'fail'
     end as status,
     severity,
     cast(0 as bigint) as tolerance,
     case
-        when n_unusable > 0 then unusable
+        when unusable is not null then array_to_string(list_sort(unusable), '; ')
         when expected <> actual then 'expected ' || expected || ', found ' || actual || ' (off by ' || (actual - expected) || ')'
     end as reason
-from scopes s
-left join unusable_terms u
-    on u.report_id = s.report_id and u.check_code = s.check_code and u.for_each = s.for_each
-    and u.scope_code = s.scope_code and u.prev_year is not distinct from s.prev_year
+from scopes
