@@ -62,7 +62,9 @@ def dask_runner(address: str, workers: int = 2):
     return DaskTaskRunner(address=address)
 
 
-@flow(name="xxgk-ingest", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+# a task thread only waits for its batch in the process pool: enough threads for the whole window
+# (xxgk/ingest.py WINDOW_PER_WORKER), else the workers idle while the writer checkpoints
+@flow(name="xxgk-ingest", task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=False)
 def ingest_flow(
     paths: list[str],
     db: str = "warehouse/xxgk.duckdb",

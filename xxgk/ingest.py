@@ -3,9 +3,9 @@
 The Prefect flow (flows/ingest.py) is this run with Prefect's task submission and its build task wired
 in; ``xxgk ingest`` runs it directly when no Prefect API is configured (no temporary API server is
 started: it costs 7 s of CPU and of wall time, a run of 6,000 reports about as much). Batches are
-submitted at most ``window`` ahead of the writer, so memory holds a few batches whatever the corpus
-size. The extraction pool is started first, so its workers import and warm up while the files are
-discovered and planned.
+submitted at most ``window`` ahead of the writer (4 per worker), so memory and the spool folder hold a
+few batches whatever the corpus size. The extraction pool is started first, so its workers import and warm
+up while the files are discovered and planned.
 
 CPU per stage (``summary["cpu"]``, seconds): ``startup`` (this process's CPU before the first batch,
 imports included, and each worker's until it was ready), ``extract`` per layout with the number of
@@ -30,6 +30,10 @@ from xxgk.outcomes import IngestOutcome
 from xxgk.plan import plan_ingest
 from xxgk.records import SourceItem
 from xxgk.sources_local import discover
+
+# batches extracted ahead of the writer per worker: a spooled batch waits on disk (~40 MB of Arrow files), not in
+# memory, and four keep the workers busy through the writer's checkpoint of the staging file (several seconds)
+WINDOW_PER_WORKER = 4
 
 Submit = Callable[[list[SourceItem], int, str, str], object]  # -> a future with .result() -> SpooledBatch
 
@@ -58,7 +62,7 @@ def ingest_files(
     """
     started = time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
-    window = window or 2 * max(workers, 2)
+    window = window or WINDOW_PER_WORKER * max(workers, 2)
     found = discover(paths)  # a path that does not exist stops the run here, before anything is written
     executor.start_pool(workers)  # the workers import and warm up while the run plans
     con = staging.connect(staging.staging_path(Path(db)))
