@@ -166,9 +166,10 @@ def _fmt(value: float) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
-def evaluate(registry: Registry, facts, templates: dict[str, str]) -> list[Verdict]:
+def evaluate(registry: Registry, facts, templates: dict[str, str], *, failing: str | None = None) -> list[Verdict]:
     """Every within-report identity of the mapped tables on the facts, as the SQL checks judge it:
-    only ``reported`` cells are assessed (counts: their float sums are exact)."""
+    only ``reported`` cells are assessed (counts: their float sums are exact). ``failing``: only the failing
+    verdicts of the identities of that severity (what a report's status needs)."""
     values: dict[str, dict[Key, float]] = {table: {} for table in templates}
     for f in facts:
         if f.value_status == "reported" and f.value is not None:
@@ -180,12 +181,15 @@ def evaluate(registry: Registry, facts, templates: dict[str, str]) -> list[Verdi
         template = registry.templates.get(version) or next(iter(registry.templates.values()))
         known = values[table]
         for inst in instances(registry, template, table):
+            if failing is not None and inst.identity.severity != failing:
+                continue
             if inst.sums is not None:  # the usual identity: two plain sums, each in one pass
                 expected = [known.get(key) for key in inst.sums[0]]
                 actual = [known.get(key) for key in inst.sums[1]]
                 if None not in expected and None not in actual:
                     totals = sum(expected, 0.0), sum(actual, 0.0)  # the same additions, in term order
-                    verdicts.append(Verdict(inst, "pass" if totals[0] == totals[1] else "fail", *totals))
+                    if totals[0] != totals[1] or failing is None:
+                        verdicts.append(Verdict(inst, "pass" if totals[0] == totals[1] else "fail", *totals))
                     continue
             complete = True
             sides = []
@@ -199,5 +203,6 @@ def evaluate(registry: Registry, facts, templates: dict[str, str]) -> list[Verdi
                         total += sign * v
                 sides.append(total)
             status = ("pass" if sides[0] == sides[1] else "fail") if complete else "not_assessable"
-            verdicts.append(Verdict(inst, status, *sides))
+            if failing is None or status == "fail":
+                verdicts.append(Verdict(inst, status, *sides))
     return verdicts

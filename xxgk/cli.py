@@ -114,6 +114,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                    export_dir=str(args.export) if args.export else None)
     with progress_for() as bar, reporting(bar):  # a bar with rate and ETA on a terminal, plain lines in a log
         if args.dask or args.prefect or prefect_api_configured():
+            if not args.dask:  # the workers import and warm up while Prefect starts its API server
+                from xxgk import executor
+
+                executor.start_pool(executor.n_workers(args.workers))
             from flows.ingest import run_ingest
 
             summary = run_ingest(paths, dask_address=args.dask, **options)

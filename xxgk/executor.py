@@ -125,6 +125,11 @@ def shared_pool(workers: int, folder: str | None = None) -> ProcessPoolExecutor 
         return _POOL
 
 
+def n_workers(asked: int | None = None) -> int:
+    """Extraction processes for a run: as asked, else one per core, at most two."""
+    return asked or min(2, os.cpu_count() or 1)
+
+
 def _ready() -> int:
     return os.getpid()
 

@@ -15,7 +15,6 @@ staging loads), ``build``; what a whole process spends beyond these is orchestra
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import deque
@@ -61,7 +60,7 @@ def ingest_files(
     Prefect task; here a thread that hands the batch to the process pool); ``build(db)`` builds the warehouse.
     """
     started = time.perf_counter()
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = executor.n_workers(workers)
     window = window or WINDOW_PER_WORKER * max(workers, 2)
     found = discover(paths)  # a path that does not exist stops the run here, before anything is written
     executor.start_pool(workers)  # the workers import and warm up while the run plans

@@ -99,8 +99,7 @@ def _report_status(mapped: MappedReport, doc: Document, template_version: str | 
         return "no_tables", "no statistical table found (narrative-only report or tables as images)" + (
             f"; {unread[0]}" if unread else "")
     reasons = []
-    failing = [v for v in evaluate(registry, mapped.facts, mapped.templates)
-               if v.status == "fail" and v.instance.identity.severity == "error"]
+    failing = evaluate(registry, mapped.facts, mapped.templates, failing="error")
     if failing:
         shown = "; ".join(v.describe() for v in failing[:6]) + (f"; … {len(failing) - 6} more" if len(failing) > 6 else "")
         tried = (f"other readings of {len(mapped.rereadings)} rows were tried and none satisfies them"
