@@ -14,19 +14,7 @@ fact_terms as (  -- each fact as a term twice: of the identities over columns (b
     from checks.facts
 ),
 same_year as (  -- a report's facts against its own template's terms: the join's build side is the registry's terms
-    select
-        f.report_id,
-        null::integer as prev_year,
-        t.check_code,
-        t.for_each,
-        f.scope_code,
-        t.term_code,
-        t.year_offset,
-        t.side,
-        t.sign * f.value as signed_value,
-        f.value_status,
-        t.n_terms,
-        t.severity
+    select f.report_id, null::integer as prev_year, t.*, f.scope_code, f.value, f.value_status
     from fact_terms f
     join checks.identity_terms t
         on t.table_code = f.table_code
@@ -47,20 +35,8 @@ versions as (
     select distinct report_id, table_code, template_version from checks.facts
     where report_id in (select cur_id from pairs)
 ),
-across_years as (
-    select
-        p.cur_id as report_id,
-        p.prev_year,
-        t.check_code,
-        t.for_each,
-        f.scope_code,
-        t.term_code,
-        t.year_offset,
-        t.side,
-        t.sign * f.value as signed_value,
-        f.value_status,
-        t.n_terms,
-        t.severity
+across_years as (  -- a report's terms of a cross-year identity, each read in its report or last year's
+    select p.cur_id as report_id, p.prev_year, t.*, f.scope_code, f.value, f.value_status
     from pairs p
     join versions v on v.report_id = p.cur_id
     join checks.identity_terms t
@@ -73,10 +49,21 @@ across_years as (
         and f.term_code = t.term_code
         and f.by_column = (t.for_each = 'column')
 ),
-applied as (
-    select * from same_year
-    union all
-    select * from across_years
+applied as (  -- each term with the value it reads
+    select
+        report_id,
+        prev_year,
+        check_code,
+        for_each,
+        scope_code,
+        term_code,
+        year_offset,
+        side,
+        sign * value as signed_value,
+        value_status,
+        n_terms,
+        severity
+    from (select * from same_year union all select * from across_years)
 ),
 scopes as (  -- the unusable terms listed in the same pass (a plain list of the few such rows, sorted after)
     select
