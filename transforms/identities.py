@@ -183,26 +183,31 @@ def evaluate(registry: Registry, facts, templates: dict[str, str], *, failing: s
         for inst in instances(registry, template, table):
             if failing is not None and inst.identity.severity != failing:
                 continue
-            if inst.sums is not None:  # the usual identity: two plain sums, each in one pass
-                expected = [known.get(key) for key in inst.sums[0]]
-                actual = [known.get(key) for key in inst.sums[1]]
-                if None not in expected and None not in actual:
-                    totals = sum(expected, 0.0), sum(actual, 0.0)  # the same additions, in term order
-                    if totals[0] != totals[1] or failing is None:
-                        verdicts.append(Verdict(inst, "pass" if totals[0] == totals[1] else "fail", *totals))
-                    continue
-            complete = True
-            sides = []
-            for side in (inst.expected, inst.actual):
-                total = 0.0
-                for key, sign in side:
-                    v = known.get(key)
-                    if v is None:
-                        complete = False
-                    else:
-                        total += sign * v
-                sides.append(total)
-            status = ("pass" if sides[0] == sides[1] else "fail") if complete else "not_assessable"
+            sides = _plain_sums(inst, known) if inst.sums is not None else None
+            if sides is not None:
+                status = "pass" if sides[0] == sides[1] else "fail"
+            else:
+                complete, sides = True, []
+                for side in (inst.expected, inst.actual):
+                    total = 0.0
+                    for key, sign in side:
+                        v = known.get(key)
+                        if v is None:
+                            complete = False
+                        else:
+                            total += sign * v
+                    sides.append(total)
+                status = ("pass" if sides[0] == sides[1] else "fail") if complete else "not_assessable"
             if failing is None or status == "fail":
                 verdicts.append(Verdict(inst, status, *sides))
     return verdicts
+
+
+def _plain_sums(inst: Instance, known: dict[Key, float]) -> tuple[float, float] | None:
+    """The two sides of an identity whose terms are all added (``inst.sums``), each summed in one pass (the same
+    additions, in term order); None when a term has no number."""
+    expected = [known.get(key) for key in inst.sums[0]]
+    actual = [known.get(key) for key in inst.sums[1]]
+    if None in expected or None in actual:
+        return None
+    return sum(expected, 0.0), sum(actual, 0.0)

@@ -138,7 +138,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str,
     for model in models:
         started = time.perf_counter()
         kind = "VIEW" if model.is_view else "TABLE"
-        if model.part_reports and model.incremental and not model.is_view and _n_reports(con) > model.part_reports:
+        if model.part_reports and model.incremental and not model.is_view:
             from xxgk.incremental import build_in_parts
 
             build_in_parts(con, model, models, model.part_reports)
@@ -147,10 +147,6 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str,
         comment_model(con, model)
         timings[model.name] = time.perf_counter() - started
     return timings
-
-
-def _n_reports(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM staging.stg_reports").fetchone()[0]
 
 
 def comment_model(con: duckdb.DuckDBPyConnection, model: Model) -> None:

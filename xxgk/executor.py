@@ -143,9 +143,10 @@ def start_pool(workers: int) -> None:
         global _POOL
         if stopping.stopping():
             return
-        if _POOL is None:
-            _POOL = new_pool(workers)
-            atexit.register(_POOL.shutdown, cancel_futures=True)
+        if _POOL is not None:  # started already (the CLI starts it before Prefect's server): its workers are coming
+            return
+        _POOL = new_pool(workers)
+        atexit.register(_POOL.shutdown, cancel_futures=True)
         pool = _POOL
     for _ in range(workers):  # a spawn pool starts a process per submit while none is idle
         pool.submit(_ready)

@@ -140,8 +140,8 @@ def run_incremental(con: duckdb.DuckDBPyConnection, models, comment
                     ) -> tuple[dict[str, float], int, list[int | None]] | None:
     """Rebuild the affected reports' rows in the copy ``con`` holds (raw and crawl_state attached): the seconds
     per model, how many reports were affected and the years whose rows changed (``Affected.years``); None when
-    a full build is the better choice (too many reports affected, or a model outside the contract). ``comment(con, model)`` sets a model's comment after
-    it was replaced.
+    a full build is the better choice (too many reports affected, or a model outside the contract).
+    ``comment(con, model)`` sets a model's comment after it was replaced.
 
     First every small model is recomputed (the affected set is then complete: a small model never reads a
     per-report one); then each per-report model runs on its inputs restricted to the affected reports (temporary
@@ -192,10 +192,14 @@ def restrict_model(con: duckdb.DuckDBPyConnection, model, by_name: dict, done: d
 def build_in_parts(con: duckdb.DuckDBPyConnection, model, models, part_reports: int) -> None:
     """Create a per-report model's table part by part, ``part_reports`` reports at most (a publisher's reports in
     one part): what a full build does for a model whose query would not fit the memory cap in one piece (the
-    identities of 100,000 reports). Each part is the incremental build's step with the part as the affected set."""
-    by_name = {m.name: m for m in models}
+    identities of 100,000 reports). Each part is the incremental build's step with the part as the affected set;
+    with ``part_reports`` reports or fewer, the model's own query (restricting would copy every input whole)."""
     n = con.execute("SELECT count(*) FROM staging.stg_reports").fetchone()[0]
-    parts = max(1, -(-n // part_reports))
+    if n <= part_reports:
+        con.execute(f"CREATE OR REPLACE TABLE {model.qualified} AS\n{model.sql}")
+        return
+    by_name = {m.name: m for m in models}
+    parts = -(-n // part_reports)
     for part in range(parts):
         con.execute("CREATE OR REPLACE TEMP TABLE affected AS SELECT report_id FROM staging.stg_reports "
                     f"WHERE hash(coalesce(publisher_key, report_id)) % {parts} = {part}")
