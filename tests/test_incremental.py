@@ -190,42 +190,57 @@ def _exported(out: Path, name: str) -> str:
     return f"read_parquet('{out}/{name}/**/*.parquet', hive_partitioning = false)"
 
 
-def test_the_export_after_an_incremental_build_rewrites_only_the_changed_years(corpus_warehouse, tmp_path):
-    """The Parquet of the build an incremental build started from gets only the changed years' partitions of
-    the per-report tables rewritten; read back, every dataset equals a full export of the same warehouse, column
-    types included, and the data package lists every file of every dataset."""
-    from xxgk.export import export_parquet
+def _files(dataset: Path) -> dict[str, int]:
+    return {p.relative_to(dataset).as_posix(): p.stat().st_ino for p in dataset.rglob("*.parquet")}
 
+
+@pytest.mark.parametrize("file_rows", [10**9, 40], ids=["a file a year", "files per report-id bucket"])
+def test_the_export_after_an_incremental_build_rewrites_only_the_changed_reports_files(
+        corpus_warehouse, tmp_path, monkeypatch, file_rows):
+    """The Parquet of the build an incremental build started from gets only the files holding the changed
+    reports rewritten (their year's one file, or their year's file of their report-id bucket when a large table
+    is split so); read back, every dataset equals a full export of the same warehouse, column types included,
+    and the data package lists every file of every dataset."""
+    from xxgk import export
+    from xxgk.export import changed_parts, export_parquet
+
+    monkeypatch.setattr(export, "FILE_ROWS", file_rows)
     folder, db, files = corpus_warehouse
     out = tmp_path / "parquet"
     export_parquet(db, out)
-    con = duckdb.connect(str(db), read_only=True)
-    years = {y for (y,) in con.execute("SELECT DISTINCT report_year FROM dim_reports").fetchall()}
-    con.close()
-    kept_before = {p.name: p.stat().st_ino for p in (out / "cells").iterdir()}
+    digits = json.loads((out / ".xxgk-export.json").read_text(encoding="utf-8"))["bucket_digits"]["cells"]
+    assert (digits == 0) == (file_rows == 10**9), digits
+    before = _files(out / "cells")
+    names = [f.split("/")[1] for f in before]  # data_<n>, or data_<bucket>_<n> when split by report id
+    assert all(n.startswith("data_") and n.count("_") == (2 if digits else 1) for n in names), sorted(before)
 
     files[0].write_bytes(files[0].read_bytes() + "\n附：更正说明。\n".encode())  # new bytes, the same facts
-    # forgotten: its rows leave its year's partitions, and its next year's report loses its cross-year pair
+    # forgotten: its rows leave its year's files, and its next year's report loses its cross-year pair
     gone = [f for f in files[1:] if (f.parent / f"{f.stem}_next{f.suffix}").exists()][0]
     _forget(db, gone)
     ingest_files([str(folder)], str(db), workers=1)
     assert build.last_build["kind"] == "incremental"
     con = duckdb.connect(str(db), read_only=True)
-    build_id, changed = con.execute("SELECT build_id, changed_years FROM meta.build_info").fetchone()
+    build_id = con.execute("SELECT build_id FROM meta.build_info").fetchone()[0]
+    parts = {(str(y) if y is not None else "__HIVE_DEFAULT_PARTITION__", b) for y, b in changed_parts(con, digits)}
     con.close()
-    changed = set(json.loads(changed))
-    assert changed and years - changed, f"the test needs changed and unchanged years: {years}, {changed}"
 
     counts = export_parquet(db, out)
-    kept = {p.name: p.stat().st_ino for p in (out / "cells").iterdir()}
-    for year in years - changed:  # untouched: the very files of the first export
-        assert kept[f"report_year={year}"] == kept_before[f"report_year={year}"], year
-    for year in changed & years:
-        if f"report_year={year}" in kept:
-            assert kept[f"report_year={year}"] != kept_before[f"report_year={year}"], year
+    after = _files(out / "cells")
+    kept = replaced = 0
+    for path, inode in before.items():
+        year = path.split("/")[0].removeprefix("report_year=")
+        bucket = path.split("/")[1].split("_")[1] if digits else None
+        if (year, bucket) in parts:  # rewritten (or gone with the forgotten report)
+            assert after.get(path) != inode, path
+            replaced += 1
+        else:  # untouched: the very file of the first export
+            assert after[path] == inode, path
+            kept += 1
+    assert kept and replaced, f"the test needs changed and unchanged files: {sorted(before)}, {parts}"
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     assert package["x-build-id"] == build_id
-    for resource in package["resources"]:  # every file there is, the kept years' too, and nothing else
+    for resource in package["resources"]:  # every file there is, the kept ones too, and nothing else
         assert sorted(resource["path"]) == sorted(
             p.relative_to(out).as_posix() for p in (out / resource["name"]).rglob("*.parquet")), resource["name"]
 

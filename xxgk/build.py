@@ -63,6 +63,17 @@ class Model:
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
 
+    @property
+    def clustered(self) -> bool:
+        """An exported per-report table: a full build stores it in order of its report key, so the export can
+        write it in files per year and report-id bucket without sorting it (xxgk/export.py)."""
+        return bool(self.incremental) and self.schema == "main" and not self.is_view
+
+    @property
+    def table_sql(self) -> str:
+        """The query a full build materialises: the model's, in report order when the table is clustered."""
+        return f"SELECT * FROM (\n{self.sql}\n) ORDER BY {self.incremental}" if self.clustered else self.sql
+
 
 def sql_string(text: str) -> str:
     """A SQL string literal for our own paths and docs (DDL takes no parameters; never used for report text)."""
@@ -143,7 +154,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str,
 
             build_in_parts(con, model, models, model.part_reports)
         else:
-            con.execute(f"CREATE OR REPLACE {kind} {model.qualified} AS\n{model.sql}")
+            con.execute(f"CREATE OR REPLACE {kind} {model.qualified} AS\n{model.table_sql}")
         comment_model(con, model)
         timings[model.name] = time.perf_counter() - started
     return timings
@@ -239,16 +250,16 @@ def build_warehouse(db: Path, extra_sql: list[str] | None = None, incremental: b
                 con = _open_build(tmp, stage, db)
             timings = _full_build(con, models)
             last_build.update(kind="full", affected=None)
-            base_build_id, changed_years = None, None
+            base_build_id = None
         else:
-            timings, n_affected, changed_years = done
+            timings, n_affected = done
             last_build.update(kind="incremental", affected=n_affected)
             base_build_id = con.execute("SELECT build_id FROM meta.build_info").fetchone()[0]
             con.execute("DROP TABLE IF EXISTS meta.build_info")
             con.execute("DROP TABLE IF EXISTS meta.export_log")  # carried over from the published file again
         n_reports = con.execute("SELECT count(*) FROM main.dim_reports").fetchone()[0]
         # meta.build_info, and the export log carried over
-        record_build(con, db, n_reports, fingerprint, base_build_id, changed_years)
+        record_build(con, db, n_reports, fingerprint, base_build_id, "changed_reports" if base_build_id else None)
         for statement in extra_sql or []:
             con.execute(statement)
         apply_comments(con)  # the data dictionary (xxgk/dictionary.yaml) documents every table and column

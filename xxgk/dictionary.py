@@ -258,13 +258,13 @@ def frictionless_type(duck_type: str) -> str:
             "BLOB": "string", "INTERVAL": "duration"}.get(t, "any")
 
 
-def _parquet_schema(files: list[Path]) -> list[tuple[str, str]]:
+def _parquet_schema(file: Path) -> list[tuple[str, str]]:
+    """A dataset's columns and types, from one of its files: every file of a dataset has its schema (one COPY
+    writes them all, or an incremental build's, whose models are the same by its fingerprint)."""
     con = duckdb.connect()
     try:
-        listing = "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
         return [(r[0], r[1]) for r in con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({listing}, hive_partitioning = false, union_by_name = true)"
-        ).fetchall()]
+            f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(file))}, hive_partitioning = false)").fetchall()]
     finally:
         con.close()
 
@@ -282,10 +282,10 @@ def datapackage(parquet_dir: Path, dictionary: Dictionary | None = None, build_i
         if not files:
             continue
         table = folder.name
-        if _parquet_rows(files) == 0:
+        if files == [folder / f"{table}.parquet"] and _parquet_rows(files) == 0:  # written as one file, no rows
             empty.append(table)
         fields = []
-        for name, duck_type in _parquet_schema(files):
+        for name, duck_type in _parquet_schema(files[0]):
             spec = {"name": name, "type": frictionless_type(duck_type), "description": d.column(table, name)}
             codes = d.code_list_for(table, name)
             if codes:

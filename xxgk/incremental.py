@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-BUILD_FORMAT = "1"  # bump when the build's own steps change: the next build is a full one
+BUILD_FORMAT = "2"  # bump when the build's own steps change: the next build is a full one
 MAX_SHARE = 0.2  # past this share of affected reports, a full build
 MIN_FULL = 2000  # ... unless fewer affected reports than this
 REPORTS_MODEL = "stg_reports"  # one row per report: its diff says which reports changed
@@ -119,28 +119,30 @@ class Affected:
         differ = differing_reports("deleted_rows", rebuilt, column)
         con.execute(f"INSERT OR IGNORE INTO changed SELECT report_id FROM ({differ}) WHERE report_id IS NOT NULL")
         con.execute("DROP TABLE deleted_rows")
-        con.execute(f"INSERT INTO {table} SELECT * FROM {rebuilt}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM {rebuilt} ORDER BY {column}")  # a clustered table's order
 
-    def years(self) -> list[int | None]:
-        """The report years, before and after, of the reports whose rows in a per-report table changed or whose
-        year changed: the partitions of those tables an export must rewrite."""
-        rows = self.con.execute("""
-            WITH moved AS (
+    def record_changes(self) -> None:
+        """``changed_reports`` (a temporary table): each report whose rows in a per-report table changed or whose
+        year changed, with its year before and after (a row each; null: a report without a year, or in neither
+        dim_reports): the files of those tables an export must rewrite (xxgk/export.py)."""
+        self.con.execute("""
+            CREATE OR REPLACE TEMP TABLE changed_reports AS
+            WITH years AS (
+                SELECT report_id, report_year FROM old_years UNION ALL SELECT report_id, report_year FROM main.dim_reports
+            ), moved AS (
                 SELECT report_id FROM old_years o FULL JOIN main.dim_reports n USING (report_id)
                 WHERE o.report_year IS DISTINCT FROM n.report_year
             )
-            SELECT DISTINCT report_year FROM (
-                SELECT report_id, report_year FROM old_years UNION ALL SELECT report_id, report_year FROM main.dim_reports
-            ) WHERE report_id IN (SELECT report_id FROM changed UNION SELECT report_id FROM moved)
-            ORDER BY report_year NULLS LAST""").fetchall()
-        return [r[0] for r in rows]
+            SELECT DISTINCT t.report_id, y.report_year
+            FROM (SELECT report_id FROM changed UNION SELECT report_id FROM moved) t LEFT JOIN years y USING (report_id)
+            ORDER BY t.report_id, y.report_year NULLS LAST""")
 
 
-def run_incremental(con: duckdb.DuckDBPyConnection, models, comment
-                    ) -> tuple[dict[str, float], int, list[int | None]] | None:
+def run_incremental(con: duckdb.DuckDBPyConnection, models, comment) -> tuple[dict[str, float], int] | None:
     """Rebuild the affected reports' rows in the copy ``con`` holds (raw and crawl_state attached): the seconds
-    per model, how many reports were affected and the years whose rows changed (``Affected.years``); None when
-    a full build is the better choice (too many reports affected, or a model outside the contract).
+    per model and how many reports were affected, the reports whose rows changed left in the temporary table
+    ``changed_reports`` (``Affected.record_changes``); None when a full build is the better choice (too many
+    reports affected, or a model outside the contract).
     ``comment(con, model)`` sets a model's comment after it was replaced.
 
     First every small model is recomputed (the affected set is then complete: a small model never reads a
@@ -176,7 +178,8 @@ def run_incremental(con: duckdb.DuckDBPyConnection, models, comment
             column = model.incremental
             affected.replace_rows(model.qualified, f"inc__{model.name}", column)
         timings[model.name] = time.perf_counter() - started
-    return timings, n_affected, affected.years()
+    affected.record_changes()
+    return timings, n_affected
 
 
 def restrict_model(con: duckdb.DuckDBPyConnection, model, by_name: dict, done: dict[str, str | None]) -> str:
@@ -196,7 +199,7 @@ def build_in_parts(con: duckdb.DuckDBPyConnection, model, models, part_reports: 
     with ``part_reports`` reports or fewer, the model's own query (restricting would copy every input whole)."""
     n = con.execute("SELECT count(*) FROM staging.stg_reports").fetchone()[0]
     if n <= part_reports:
-        con.execute(f"CREATE OR REPLACE TABLE {model.qualified} AS\n{model.sql}")
+        con.execute(f"CREATE OR REPLACE TABLE {model.qualified} AS\n{model.table_sql}")
         return
     by_name = {m.name: m for m in models}
     parts = -(-n // part_reports)
@@ -212,6 +215,9 @@ def build_in_parts(con: duckdb.DuckDBPyConnection, model, models, part_reports: 
         for table in filter(None, done.values()):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DROP TABLE IF EXISTS affected")
+    if model.clustered:  # the parts follow publishers: stored in report order like a table built whole
+        con.execute(f"CREATE OR REPLACE TABLE {model.qualified} AS SELECT * FROM {model.qualified} "
+                    f"ORDER BY {model.incremental}")
 
 
 _REFERENCE = re.compile(r"\b(from|join)(\s+)(?:(main|staging|checks|crawl|meta|raw|crawl_state)\.)?([a-z_][a-z0-9_]*)\b",

@@ -28,17 +28,24 @@ def _sql_string(text: str) -> str:
 
 def record_build(con: duckdb.DuckDBPyConnection, db: Path, n_reports: int | None = None,
                  inputs_fingerprint: str | None = None, base_build_id: str | None = None,
-                 changed_years: list[int | None] | None = None) -> str:
-    """Write ``meta.build_info`` into the warehouse being built and carry the old warehouse's export log over;
-    returns the new build id. An incremental build names the build it started from and the report years
-    whose rows it changed (an export of that build can then rewrite only those years' partitions)."""
+                 changes: str | None = None) -> str:
+    """Write ``meta.build_info`` and ``meta.changed_reports`` into the warehouse being built and carry the old
+    warehouse's export log over; returns the new build id. An incremental build names the build it started from
+    and, in ``changes`` (a relation of report_id, report_year), the reports whose rows it changed with their old
+    and new years: an export of that build can then rewrite only their files."""
     build_id = uuid.uuid4().hex[:16]
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute("CREATE OR REPLACE TABLE meta.changed_reports (report_id VARCHAR, report_year INTEGER)")
+    changed_years = None
+    if base_build_id and changes:
+        con.execute(f"INSERT INTO meta.changed_reports SELECT report_id, report_year FROM {changes}")
+        changed_years = json.dumps([y for (y,) in con.execute(
+            "SELECT DISTINCT report_year FROM meta.changed_reports ORDER BY report_year NULLS LAST").fetchall()])
     con.execute("CREATE TABLE meta.build_info (build_id VARCHAR, built_at TIMESTAMPTZ, warehouse VARCHAR, "
                 "n_reports BIGINT, inputs_fingerprint VARCHAR, base_build_id VARCHAR, changed_years VARCHAR)")
     con.execute("INSERT INTO meta.build_info VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [build_id, datetime.now(UTC), str(Path(db).resolve()), n_reports, inputs_fingerprint,
-                 base_build_id, json.dumps(changed_years) if base_build_id else None])
+                 base_build_id, changed_years])
     con.execute(EXPORT_LOG_DDL)
     old = Path(db)
     if old.exists():
