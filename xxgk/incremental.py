@@ -91,6 +91,8 @@ class Affected:
         con.execute("CREATE OR REPLACE TEMP TABLE old_reports AS SELECT report_id, publisher_key FROM staging.stg_reports")
         con.execute("CREATE OR REPLACE TEMP TABLE old_years AS SELECT report_id, report_year FROM main.dim_reports")
         con.execute("CREATE OR REPLACE TEMP TABLE changed (report_id VARCHAR PRIMARY KEY)")
+        # the report years the changed reports' rows carry in the tables with a column of their own, before and after
+        con.execute("CREATE OR REPLACE TEMP TABLE changed_row_years (report_id VARCHAR, report_year INTEGER)")
 
     def add(self, query: str) -> None:
         con = self.con
@@ -116,26 +118,37 @@ class Affected:
         rows_of_affected = f"{column} IN (SELECT report_id FROM affected)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE deleted_rows AS SELECT * FROM {table} WHERE {rows_of_affected}")
         con.execute(f"DELETE FROM {table} WHERE {rows_of_affected}")
-        differ = differing_reports("deleted_rows", rebuilt, column)
-        con.execute(f"INSERT OR IGNORE INTO changed SELECT report_id FROM ({differ}) WHERE report_id IS NOT NULL")
+        con.execute("CREATE OR REPLACE TEMP TABLE differ AS "
+                    f"SELECT report_id FROM ({differing_reports('deleted_rows', rebuilt, column)}) WHERE report_id IS NOT NULL")
+        con.execute("INSERT OR IGNORE INTO changed SELECT report_id FROM differ")
+        if "report_year" in _columns(con, table):
+            con.execute(f"""
+                INSERT INTO changed_row_years SELECT DISTINCT {column}, report_year FROM (
+                    SELECT {column}, report_year FROM deleted_rows UNION ALL SELECT {column}, report_year FROM {rebuilt}
+                ) WHERE {column} IN (SELECT report_id FROM differ)""")
         con.execute("DROP TABLE deleted_rows")
+        con.execute("DROP TABLE differ")
         con.execute(f"INSERT INTO {table} SELECT * FROM {rebuilt} ORDER BY {column}")  # a clustered table's order
 
     def record_changes(self) -> None:
         """``changed_reports`` (a temporary table): each report whose rows in a per-report table changed or whose
-        year changed, with its year before and after (a row each; null: a report without a year, or in neither
-        dim_reports): the files of those tables an export must rewrite (xxgk/export.py)."""
+        year changed, with every report year its rows can have had in an export before or after: its year in
+        dim_reports before and after (null where it is not there: a table without a year of its own takes it from
+        dim_reports) and the years its changed rows carry themselves. The files of those (year, report-id bucket)
+        an export must rewrite (xxgk/export.py); a year too many costs a rewrite, a year missing a stale file."""
         self.con.execute("""
             CREATE OR REPLACE TEMP TABLE changed_reports AS
-            WITH years AS (
-                SELECT report_id, report_year FROM old_years UNION ALL SELECT report_id, report_year FROM main.dim_reports
-            ), moved AS (
+            WITH moved AS (
                 SELECT report_id FROM old_years o FULL JOIN main.dim_reports n USING (report_id)
                 WHERE o.report_year IS DISTINCT FROM n.report_year
+            ), touched AS (
+                SELECT report_id FROM changed UNION SELECT report_id FROM moved
             )
-            SELECT DISTINCT t.report_id, y.report_year
-            FROM (SELECT report_id FROM changed UNION SELECT report_id FROM moved) t LEFT JOIN years y USING (report_id)
-            ORDER BY t.report_id, y.report_year NULLS LAST""")
+            SELECT DISTINCT report_id, report_year FROM (
+                SELECT t.report_id, unnest([o.report_year, n.report_year]) AS report_year
+                FROM touched t LEFT JOIN old_years o USING (report_id) LEFT JOIN main.dim_reports n USING (report_id)
+                UNION ALL SELECT report_id, report_year FROM changed_row_years
+            ) ORDER BY report_id, report_year NULLS LAST""")
 
 
 def run_incremental(con: duckdb.DuckDBPyConnection, models, comment) -> tuple[dict[str, float], int] | None:
