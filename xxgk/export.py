@@ -154,6 +154,11 @@ def _partition_name(year: int | None) -> str:
     return f"{PARTITION}={year if year is not None else _NULL_PARTITION}"
 
 
+def per_report_tables() -> set[str]:
+    """The exported per-report tables (``Model.clustered``): stored in report order, split into report-id buckets."""
+    return {m.name for m in load_models() if m.clustered}
+
+
 def changed_partitions(con: duckdb.DuckDBPyConnection, out: Path, names: list[str]) -> dict[str, int]:
     """The datasets whose changed reports' files alone need writing, with their bucket digits: when this
     warehouse is an incremental build (``meta.build_info`` names its base build, ``meta.changed_reports`` the
@@ -170,9 +175,8 @@ def changed_partitions(con: duckdb.DuckDBPyConnection, out: Path, names: list[st
         return {}
     if base is None or last is None or last[0] != base or _exported_build(out) != base:
         return {}
-    per_report = {m.name for m in load_models() if m.clustered}
     layout = _manifest(out).get("bucket_digits", {})
-    return {name: layout[name] for name in names if name in per_report and isinstance(layout.get(name), int)
+    return {name: layout[name] for name in set(names) & per_report_tables() if isinstance(layout.get(name), int)
             and (out / name).is_dir() and not (out / name / f"{name}.parquet").exists()}
 
 
@@ -195,8 +199,6 @@ def _manifest(out: Path) -> dict:
 def bucket_digits(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """How many hex digits of the report id split a per-report table's years into files (0: one file a year):
     as many as keep a year's file near ``FILE_ROWS`` rows, at most ``MAX_BUCKET_DIGITS``."""
-    if table not in {m.name for m in load_models() if m.clustered}:
-        return 0
     rows = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
     years = con.execute("SELECT count(DISTINCT report_year) FROM main.dim_reports").fetchone()[0] or 1
     digits = 0
@@ -309,6 +311,7 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
         try:
             con.execute("SET enable_progress_bar = false")
             partial = changed_partitions(con, out, names) if tables is None else {}
+            per_report = per_report_tables()
             for table in names:
                 select, partitioned = _select(con, table)
                 layout.pop(table, None)
@@ -319,7 +322,7 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
                         layout[table] = partial[table]
                         continue
                     shutil.rmtree(tmp / table)
-                digits = bucket_digits(con, table) if partitioned else 0
+                digits = bucket_digits(con, table) if partitioned and table in per_report else 0
                 counts[table] = _write(con, select, tmp / table, partitioned, digits)
                 if partitioned and not (tmp / table / f"{table}.parquet").exists():
                     layout[table] = digits
