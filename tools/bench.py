@@ -40,44 +40,51 @@ def peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of ``root`` and all its descendants now (Linux /proc), in kB."""
+def _tree_rss_kb(root: int) -> dict[str, int]:
+    """Resident memory of ``root`` and all its descendants now (Linux /proc), in kB, by process (``name pid``)."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    names: dict[int, str] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
+                head, fields = f.read().rsplit(b")", 1)
         except OSError:
             continue
+        fields = fields.split()
         pid = int(entry.name)
         parents[pid] = int(fields[1])
         rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, todo = 0, [root]
+        names[pid] = head.split(b"(", 1)[-1].decode(errors="replace")
+    found, todo = {}, [root]
     children: dict[int, list[int]] = {}
     for pid, parent in parents.items():
         children.setdefault(parent, []).append(pid)
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        found[f"{'bench' if pid == root else names.get(pid, '?')} {pid}"] = rss.get(pid, 0)
         todo.extend(children.get(pid, []))
-    return total
+    return found
 
 
 class TreeMemory:
-    """Samples the summed RSS of this process and its children (workers, Prefect's server) every 0.2 s."""
+    """Samples the summed RSS of this process and its children (workers, Prefect's server) every 0.2 s, and
+    keeps each process's share at the peak."""
 
     def __init__(self, interval: float = 0.2):
-        self.interval, self.peak_kb = interval, 0
+        self.interval, self.peak_kb, self.at_peak, self.peak_s = interval, 0, {}, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        started = time.perf_counter()
         while not self._stop.is_set():
             if os.path.isdir("/proc"):
-                self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+                now = _tree_rss_kb(os.getpid())
+                if sum(now.values()) > self.peak_kb:
+                    self.peak_kb, self.at_peak, self.peak_s = sum(now.values()), now, time.perf_counter() - started
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeMemory:
@@ -195,6 +202,8 @@ def run(n: int, layouts: tuple[str, ...], workers: int, out: Path, seed: int = 7
         "reports_per_cpu_s": round(n / cpu_total, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "peak_rss_all_processes_mb": round(memory.peak_kb / 1024, 1),
+        "at_that_peak_mb": f"after {memory.peak_s:.0f} s: " + ", ".join(f"{name} {kb / 1024:.0f}" for name, kb in
+                                     sorted(memory.at_peak.items(), key=lambda item: -item[1]) if kb > 10 * 1024),
         "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "stages_cpu_ms_per_report": stage_table(summary, n, cpu_total),
         "statuses": {k: summary[k] for k in ("loaded", "partial", "no_tables", "inconsistent", "failed") if summary[k]},
