@@ -228,15 +228,16 @@ def _is_bucket(text: str) -> bool:
     return text == "x" or (text != "" and all(c in "0123456789abcdef" for c in text))
 
 
-def _write_changed(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, digits: int) -> int:
-    """The rows of ``select`` (over ``table``, a row each) in the files of the changed reports
-    (``changed_parts``) under ``target``; returns the dataset's whole row count (0: the dataset is empty now
+def _write_changed(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, digits: int,
+                   parts: list[tuple[int | None, str | None]]) -> int:
+    """The rows of ``select`` (over ``table``, a row each) in the files ``parts`` (``changed_parts``) under
+    ``target``; returns the dataset's whole row count (0: the dataset is empty now
     and is written whole instead). A bucket at a time: its range of report ids is what lets the scan of a table
     stored in report order skip the rest (one query for all buckets read every row: 4 s on 33 M cells, not 0.6)."""
     rows = con.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
     target.mkdir()
     by_bucket: dict[str | None, list] = {}
-    for year, bucket in changed_parts(con, digits) if rows else ():
+    for year, bucket in parts if rows else ():
         by_bucket.setdefault(bucket, []).append(year)
     for bucket, years in by_bucket.items():
         conditions = [_years_condition(f"s.{PARTITION}", years)]
@@ -316,9 +317,10 @@ def export_parquet(db: Path, out: Path | str, tables: tuple[str, ...] | None = N
                 select, partitioned = _select(con, table)
                 layout.pop(table, None)
                 if table in partial and partitioned:
-                    counts[table] = _write_changed(con, table, select, tmp / table, partial[table])
+                    parts = changed_parts(con, partial[table])
+                    counts[table] = _write_changed(con, table, select, tmp / table, partial[table], parts)
                     if counts[table]:
-                        changed[table] = changed_parts(con, partial[table])
+                        changed[table] = parts
                         layout[table] = partial[table]
                         continue
                     shutil.rmtree(tmp / table)

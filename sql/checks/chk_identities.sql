@@ -50,20 +50,7 @@ across_years as (  -- a report's terms of a cross-year identity, each read in it
         and f.by_column = (t.for_each = 'column')
 ),
 applied as (  -- each term with the value it reads
-    select
-        report_id,
-        prev_year,
-        check_code,
-        for_each,
-        scope_code,
-        term_code,
-        year_offset,
-        side,
-        sign * value as signed_value,
-        value_status,
-        n_terms,
-        severity
-    from (select * from same_year union all select * from across_years)
+    select *, sign * value as signed_value from (select * from same_year union all select * from across_years)
 ),
 scopes as (  -- the unusable terms listed in the same pass (a plain list of the few such rows, sorted after)
     select
